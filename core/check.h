@@ -10,11 +10,11 @@ namespace uq::detail {
                                ...) __attribute__((format(printf, 4, 5)));
 }  // namespace uq::detail
 
-#define UQ_CHECK(cond, ...)                                           \
-  do {                                                                \
-    if (__builtin_expect(!(cond), 0)) {                               \
+#define UQ_CHECK(cond, ...)                                               \
+  do {                                                                    \
+    if (__builtin_expect(!(cond), 0)) {                                   \
       ::uq::detail::check_failed(__FILE__, __LINE__, #cond, __VA_ARGS__); \
-    }                                                                 \
+    }                                                                     \
   } while (0)
 
 #ifdef NDEBUG

@@ -15,7 +15,9 @@ Checksummer::Checksummer(ChecksumDomain domain) : state_(XXH3_createState()) {
   XXH3_64bits_reset_withSeed(static_cast<XXH3_state_t*>(state_), static_cast<uint64_t>(domain));
 }
 
-Checksummer::~Checksummer() { XXH3_freeState(static_cast<XXH3_state_t*>(state_)); }
+Checksummer::~Checksummer() {
+  XXH3_freeState(static_cast<XXH3_state_t*>(state_));
+}
 
 void Checksummer::update(const void* data, size_t size) {
   XXH3_64bits_update(static_cast<XXH3_state_t*>(state_), data, size);

@@ -2,11 +2,11 @@
 
 #include <unistd.h>
 
+#include <strings.h>
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
 #include <ctime>
-#include <strings.h>
 
 namespace uq::log {
 
@@ -15,8 +15,12 @@ std::atomic<Level> g_level{Level::kInfo};
 constexpr const char* kNames[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 }  // namespace
 
-void set_level(Level level) { g_level.store(level, std::memory_order_relaxed); }
-Level level() { return g_level.load(std::memory_order_relaxed); }
+void set_level(Level level) {
+  g_level.store(level, std::memory_order_relaxed);
+}
+Level level() {
+  return g_level.load(std::memory_order_relaxed);
+}
 
 bool parse_level(std::string_view text, Level* out) {
   for (int i = 0; i < 4; ++i) {

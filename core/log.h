@@ -20,11 +20,11 @@ void write(Level level, const char* fmt, ...) __attribute__((format(printf, 2, 3
 
 }  // namespace uq::log
 
-#define UQ_LOG(lvl, ...)                                      \
-  do {                                                        \
-    if (::uq::log::Level::lvl >= ::uq::log::level()) {        \
-      ::uq::log::write(::uq::log::Level::lvl, __VA_ARGS__);   \
-    }                                                         \
+#define UQ_LOG(lvl, ...)                                    \
+  do {                                                      \
+    if (::uq::log::Level::lvl >= ::uq::log::level()) {      \
+      ::uq::log::write(::uq::log::Level::lvl, __VA_ARGS__); \
+    }                                                       \
   } while (0)
 #define UQ_DEBUG(...) UQ_LOG(kDebug, __VA_ARGS__)
 #define UQ_INFO(...) UQ_LOG(kInfo, __VA_ARGS__)

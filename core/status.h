@@ -51,12 +51,14 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status error(Code code, std::string message) { return Status(code, std::move(message)); }
+inline Status error(Code code, std::string message) {
+  return Status(code, std::move(message));
+}
 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : state_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : state_(std::move(status)) {  // NOLINT: implicit by design
     UQ_CHECK(!std::get<Status>(state_).is_ok(), "Result built from an OK status");
   }
@@ -67,15 +69,18 @@ class [[nodiscard]] Result {
     return std::get<Status>(state_);
   }
   T& value() & {
-    UQ_CHECK(is_ok(), "value() of a failed Result: %s", std::get<Status>(state_).to_string().c_str());
+    UQ_CHECK(is_ok(), "value() of a failed Result: %s",
+             std::get<Status>(state_).to_string().c_str());
     return std::get<T>(state_);
   }
   const T& value() const& {
-    UQ_CHECK(is_ok(), "value() of a failed Result: %s", std::get<Status>(state_).to_string().c_str());
+    UQ_CHECK(is_ok(), "value() of a failed Result: %s",
+             std::get<Status>(state_).to_string().c_str());
     return std::get<T>(state_);
   }
   T&& value() && {
-    UQ_CHECK(is_ok(), "value() of a failed Result: %s", std::get<Status>(state_).to_string().c_str());
+    UQ_CHECK(is_ok(), "value() of a failed Result: %s",
+             std::get<Status>(state_).to_string().c_str());
     return std::get<T>(std::move(state_));
   }
   T* operator->() { return &value(); }
@@ -90,10 +95,10 @@ class [[nodiscard]] Result {
 }  // namespace uq
 
 // Returns early from the enclosing function with the error of a failed Status expression.
-#define UQ_RETURN_IF_ERROR(expr)        \
-  do {                                  \
-    ::uq::Status uq_status_ = (expr);   \
-    if (!uq_status_.is_ok()) {          \
-      return uq_status_;                \
-    }                                   \
+#define UQ_RETURN_IF_ERROR(expr)      \
+  do {                                \
+    ::uq::Status uq_status_ = (expr); \
+    if (!uq_status_.is_ok()) {        \
+      return uq_status_;              \
+    }                                 \
   } while (0)
