@@ -153,6 +153,11 @@ Status ResponseParser::parse_head(std::string_view head) {
       (status_line.size() > 12 && status_line[12] != ' ')) {
     return framing_error("bad status line");
   }
+  for (char c : status_line) {
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
+      return framing_error("control character in status line");
+    }
+  }
   int status = 0;
   for (int i = 9; i < 12; i++) {
     char c = status_line[static_cast<size_t>(i)];

@@ -1,0 +1,131 @@
+#include "bench/uqlite-bench/bench_flags.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace uq::bench {
+namespace {
+
+Result<BenchConfig> parse(std::vector<std::string> args) {
+  std::vector<const char*> argv = {"uqlite-bench"};
+  for (const std::string& a : args) {
+    argv.push_back(a.c_str());
+  }
+  return parse_flags(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST(BenchFlags, DefaultsMatchTheBrief) {
+  auto cfg = parse({});
+  ASSERT_TRUE(cfg.is_ok());
+  EXPECT_EQ(cfg->host, "127.0.0.1");
+  EXPECT_EQ(cfg->port, 4001);
+  EXPECT_EQ(cfg->mode, Mode::kInsert);
+  EXPECT_EQ(cfg->conns, 64);
+  EXPECT_EQ(cfg->threads, 1);
+  EXPECT_EQ(cfg->pipeline, 1);
+  EXPECT_EQ(cfg->duration_ns, 10'000'000'000);
+  EXPECT_EQ(cfg->warmup_ns, 1'000'000'000);
+  EXPECT_EQ(cfg->batch, 1000);
+  EXPECT_EQ(cfg->requests, 0);
+  EXPECT_FALSE(cfg->param);
+  EXPECT_TRUE(cfg->level.empty());
+}
+
+TEST(BenchFlags, AcceptsEveryGoSpelling) {
+  auto cfg = parse({"-addr", "localhost:4011", "--mode=batch", "-conns=8", "--threads", "2",
+                    "-param", "-duration", "1m30s", "-warmup=250ms", "-batch", "10",
+                    "-requests=5000", "-value-size", "32", "-setup=true", "-pipeline", "4"});
+  ASSERT_TRUE(cfg.is_ok()) << cfg.status().to_string();
+  EXPECT_EQ(cfg->host, "localhost");
+  EXPECT_EQ(cfg->port, 4011);
+  EXPECT_EQ(cfg->mode, Mode::kBatch);
+  EXPECT_EQ(cfg->conns, 8);
+  EXPECT_EQ(cfg->threads, 2);
+  EXPECT_TRUE(cfg->param);
+  EXPECT_TRUE(cfg->setup);
+  EXPECT_EQ(cfg->duration_ns, 90'000'000'000);
+  EXPECT_EQ(cfg->warmup_ns, 250'000'000);
+  EXPECT_EQ(cfg->batch, 10);
+  EXPECT_EQ(cfg->requests, 5000);
+  EXPECT_EQ(cfg->value_size, 32);
+  EXPECT_EQ(cfg->pipeline, 4);
+  EXPECT_EQ(cfg->rows_per_request(), 10);
+}
+
+TEST(BenchFlags, QueryModeTakesLevelAndGet) {
+  auto cfg = parse({"-mode", "query", "-level", "linearizable", "-get", "-rows", "500"});
+  ASSERT_TRUE(cfg.is_ok()) << cfg.status().to_string();
+  EXPECT_EQ(cfg->mode, Mode::kQuery);
+  EXPECT_EQ(cfg->level, "linearizable");
+  EXPECT_TRUE(cfg->get);
+  EXPECT_EQ(cfg->rows, 500);
+  EXPECT_EQ(cfg->rows_per_request(), 1);
+}
+
+TEST(BenchFlags, BareBooleanCanBeTurnedOffExplicitly) {
+  auto cfg = parse({"-param=false"});
+  ASSERT_TRUE(cfg.is_ok());
+  EXPECT_FALSE(cfg->param);
+}
+
+TEST(BenchFlags, IPv6AddressInBrackets) {
+  auto cfg = parse({"-addr", "[::1]:4001"});
+  ASSERT_TRUE(cfg.is_ok());
+  EXPECT_EQ(cfg->host, "::1");
+}
+
+TEST(BenchFlags, HelpIsNotAnError) {
+  for (const char* h : {"-h", "--help", "-help"}) {
+    auto cfg = parse({h});
+    ASSERT_FALSE(cfg.is_ok());
+    EXPECT_EQ(cfg.status().code(), Code::kNotFound) << h;
+  }
+  EXPECT_NE(usage().find("-pipeline"), std::string::npos);
+}
+
+TEST(BenchFlags, RejectsBadInput) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"-nope"},
+      {"positional"},
+      {"-conns"},
+      {"-conns", "0"},
+      {"-conns", "ten"},
+      {"-threads", "4", "-conns", "2"},
+      {"-mode", "delete"},
+      {"-level", "eventual", "-mode", "query"},
+      {"-level", "none"},  // level only means something for queries
+      {"-get"},            // GET only for queries
+      {"-mode", "query", "-get", "-param"},
+      {"-duration", "10"},  // Go durations need a unit
+      {"-duration", "0"},
+      {"-warmup", "1x"},
+      {"-addr", "localhost"},
+      {"-addr", "localhost:99999"},
+      {"-param=maybe"},
+      {"-batch", "-1"},
+  };
+  for (const auto& args : cases) {
+    auto cfg = parse(args);
+    EXPECT_FALSE(cfg.is_ok()) << args[0] << (args.size() > 1 ? " " + args[1] : "");
+    if (!cfg.is_ok()) {
+      EXPECT_EQ(cfg.status().code(), Code::kInvalidArgument);
+    }
+  }
+}
+
+TEST(BenchFlags, DurationsParseAsGoDoes) {
+  EXPECT_EQ(*parse_duration("0"), 0);
+  EXPECT_EQ(*parse_duration("1.5s"), 1'500'000'000);
+  EXPECT_EQ(*parse_duration("1h2m3s"), 3'723'000'000'000);
+  EXPECT_EQ(*parse_duration("100us"), 100'000);
+  EXPECT_EQ(*parse_duration("7ns"), 7);
+  EXPECT_FALSE(parse_duration("").is_ok());
+  EXPECT_FALSE(parse_duration("s").is_ok());
+  EXPECT_FALSE(parse_duration("5").is_ok());
+  EXPECT_FALSE(parse_duration("-1s").is_ok());
+}
+
+}  // namespace
+}  // namespace uq::bench
