@@ -1,0 +1,31 @@
+// server/counters.h — the expvar-style counters of /debug/vars.
+//
+// Every counter rqlite's tests or tools read exists from start-up at 0 (spec §6.11). Counters are
+// relaxed atomics: any thread increments, /debug/vars reads a snapshot that may be slightly torn
+// across counters, as expvar's is.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "server/json_tree.h"
+
+namespace uq::server {
+
+class Counters {
+ public:
+  Counters();
+  // `map` is the top-level expvar name ("http", "store", ...), `name` the counter inside it.
+  void add(const std::string& map, const std::string& name, int64_t delta = 1);
+  int64_t get(const std::string& map, const std::string& name) const;
+  // {"http": {...}, "store": {...}, ...} with every counter.
+  JsonNode to_json() const;
+
+ private:
+  // The set of counters is fixed at construction, so lookups need no lock.
+  std::map<std::string, std::map<std::string, std::atomic<int64_t>>> maps_;
+};
+
+}  // namespace uq::server

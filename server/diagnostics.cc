@@ -1,0 +1,387 @@
+// Diagnostics: /status, /nodes, /leader, /readyz, /debug/vars, /licenses (spec §6.1–§6.4, §6.10,
+// §6.11). A single node is a one-member cluster and its own leader.
+#include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "core/duration.h"
+#include "server/http_api.h"
+#include "server/json_tree.h"
+#include "server/node.h"
+
+namespace uq::server {
+
+namespace {
+
+// Go's time.Time JSON form: RFC 3339 with nanoseconds, trailing zeros trimmed, UTC "Z".
+std::string rfc3339(std::chrono::system_clock::time_point when) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
+  time_t seconds = static_cast<time_t>(ns / 1000000000);
+  long fraction = static_cast<long>(ns % 1000000000);
+  tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+  std::string out = buffer;
+  if (fraction > 0) {
+    char digits[16];
+    std::snprintf(digits, sizeof digits, ".%09ld", fraction);
+    std::string frac = digits;
+    while (frac.back() == '0') {
+      frac.pop_back();
+    }
+    out += frac;
+  }
+  return out + "Z";
+}
+
+int64_t file_size(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
+}
+
+// Go's humanize-style "friendly" sizes as rqlite prints them ("4.1 kB").
+std::string friendly_bytes(int64_t bytes) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1000 && unit < 4) {
+    value /= 1000;
+    ++unit;
+  }
+  char buffer[32];
+  if (unit == 0) {
+    std::snprintf(buffer, sizeof buffer, "%lld B", static_cast<long long>(bytes));
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%.1f %s", value, units[unit]);
+  }
+  return buffer;
+}
+
+std::string api_url(const Config& config) { return "http://" + config.effective_http_adv_addr(); }
+
+// The node object of /nodes and /leader; key order is the Go struct's (spec §6.2).
+JsonNode self_node_object(const Config& config, std::chrono::nanoseconds contact_time) {
+  JsonNode node = JsonNode::fields();
+  node.add_field("id", config.node_id);
+  node.add_field("api_addr", api_url(config));
+  node.add_field("addr", config.effective_raft_adv_addr());
+  node.add_field("version", UQ_VERSION);
+  node.add_field("voter", true);
+  node.add_field("reachable", true);
+  node.add_field("leader", true);
+  if (contact_time.count() > 0) {
+    node.add_field("time", static_cast<double>(contact_time.count()) / 1e9);
+    node.add_field("time_s", format_duration(contact_time));
+  }
+  return node;
+}
+
+std::string executable_path() {
+  char buffer[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+  return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
+}
+
+JsonNode store_section(Node& node) {
+  const Config& config = node.config();
+  JsonNode store = JsonNode::object();
+  std::string raft_addr = config.effective_raft_adv_addr();
+  store["node_id"] = config.node_id;
+  store["addr"] = raft_addr;
+  store["open"] = JsonNode::object();  // rqlite emits {} for an open store (quirk 19)
+  store["ready"] = true;
+  store["leader"]["addr"] = raft_addr;
+  store["leader"]["node_id"] = config.node_id;
+  JsonNode member = JsonNode::fields();
+  member.add_field("id", config.node_id);
+  member.add_field("addr", raft_addr);
+  member.add_field("suffrage", "voter");
+  store["nodes"].push_back(std::move(member));
+  sql::DatabaseStats stats = node.db().stats();
+  int64_t applied = static_cast<int64_t>(stats.applied_requests);
+  JsonNode& raft = store["raft"];
+  raft["state"] = "Leader";
+  raft["voter"] = true;
+  raft["term"] = 1;
+  raft["commit_index"] = applied;
+  raft["applied_index"] = applied;
+  raft["last_log_index"] = applied;
+  raft["last_log_term"] = 1;
+  raft["fsm_pending"] = 0;
+  raft["last_snapshot_index"] = 0;
+  raft["last_snapshot_term"] = 0;
+  raft["last_contact"] = 0;
+  raft["num_peers"] = 0;
+  store["fsm_index"] = applied;
+  store["fsm_term"] = 1;
+  store["db_applied_index"] = applied;
+  store["strong_read_term"] = 0;
+  store["fsm_update_time"] = rfc3339(std::chrono::system_clock::now());
+  store["leader_appended_at_time"] = "0001-01-01T00:00:00Z";
+  store["apply_timeout"] = format_duration(config.raft_apply_timeout);
+  store["heartbeat_timeout"] = format_duration(config.raft_heartbeat_timeout);
+  store["election_timeout"] = format_duration(config.raft_election_timeout);
+  store["commit_timeout"] = format_duration(config.raft_commit_timeout);
+  store["snapshot_interval"] = format_duration(config.raft_snap_int);
+  store["snapshot_threshold"] = config.raft_snap;
+  store["trailing_logs"] = 10240;
+  store["dir"] = config.data_dir;
+  store["snapshot_store"]["dir"] = config.data_dir + "/snapshots";
+  store["snapshot_store"]["snapshots"] = JsonNode::array();
+  store["cdc"]["enabled"] = false;
+  store["cdc"]["registered"] = false;
+
+  JsonNode& sqlite = store["sqlite3"];
+  sqlite["version"] = sqlite3_libversion();
+  sqlite["path"] = node.db_path();
+  int64_t db_size = file_size(node.db_path());
+  int64_t wal_size = file_size(node.db_path() + "-wal");
+  sqlite["db_size"] = db_size;
+  sqlite["db_size_friendly"] = friendly_bytes(db_size);
+  sqlite["size"] = db_size;
+  sqlite["wal_size"] = wal_size;
+  sqlite["rw_dsn"] = "file:" + node.db_path();
+  sqlite["ro_dsn"] = "file:" + node.db_path() + "?mode=ro";
+  JsonNode rw = JsonNode::object();
+  for (const auto& [name, value] : stats.rw_pragmas) {
+    rw[name] = value;
+  }
+  JsonNode ro = JsonNode::object();
+  for (const auto& [name, value] : stats.ro_pragmas) {
+    ro[name] = value;
+  }
+  sqlite["pragmas"]["rw"] = std::move(rw);
+  sqlite["pragmas"]["ro"] = std::move(ro);
+  sqlite["compile_options"] = JsonNode::array();
+  for (int i = 0; const char* option = sqlite3_compileoption_get(i); ++i) {
+    sqlite["compile_options"].push_back(option);
+  }
+  sqlite["extensions"] = JsonNode::array();
+  return store;
+}
+
+JsonNode status_document(Node& node) {
+  const Config& config = node.config();
+  JsonNode doc = JsonNode::object();
+  doc["build"]["version"] = UQ_VERSION;
+  doc["build"]["commit"] = "unknown";
+  doc["build"]["build_time"] = "unknown";
+  doc["build"]["compiler_toolchain"] = "c++20";
+  doc["build"]["compiler_command"] = "unknown";
+  doc["cluster"]["addr"] = config.effective_raft_adv_addr();
+  doc["cluster"]["api_addr"] = config.effective_http_adv_addr();
+  doc["cluster"]["https"] = "false";
+  doc["extensions"]["dir"] = config.data_dir + "/extensions";
+  doc["extensions"]["names"] = JsonNode::array();
+  JsonNode& http = doc["http"];
+  http["auth"] = "disabled";
+  http["bind_addr"] = config.http_addr;
+  if (!config.http_allow_origin.empty()) {
+    http["allow_origin"] = config.http_allow_origin;
+  }
+  http["cluster"]["local_node_addr"] = config.effective_raft_adv_addr();
+  http["cluster"]["timeout"] = "30s";
+  JsonNode& queue = http["queue"]["_default"];
+  queue["max_size"] = config.write_queue_capacity;
+  queue["batch_size"] = config.write_queue_batch_size;
+  queue["timeout"] = format_duration(config.write_queue_timeout);
+  queue["sequence_number"] = 0;
+  http["tls"]["enabled"] = "false";
+  auto now = std::chrono::system_clock::now();
+  doc["node"]["start_time"] = rfc3339(node.start_time());
+  doc["node"]["current_time"] = rfc3339(now);
+  doc["node"]["uptime"] = format_duration(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now - node.start_time()));
+  char hostname[256] = {};
+  ::gethostname(hostname, sizeof hostname - 1);
+  doc["os"]["pid"] = static_cast<int64_t>(::getpid());
+  doc["os"]["ppid"] = static_cast<int64_t>(::getppid());
+  doc["os"]["page_size"] = static_cast<int64_t>(::sysconf(_SC_PAGESIZE));
+  doc["os"]["executable"] = executable_path();
+  doc["os"]["hostname"] = std::string(hostname);
+  JsonNode& runtime = doc["runtime"];
+  runtime["GOARCH"] = "amd64";
+  runtime["GOOS"] = "linux";
+  runtime["GOMAXPROCS"] = node.reactor_count();
+  runtime["num_cpu"] = static_cast<int64_t>(std::thread::hardware_concurrency());
+  runtime["num_goroutine"] = 0;
+  runtime["version"] = "c++20";
+  runtime["kubernetes_hint"] = std::getenv("KUBERNETES_SERVICE_HOST") != nullptr;
+  doc["store"] = store_section(node);
+  return doc;
+}
+
+// Go expvar's Map.String(): {"a": 1, "b": 2} with sorted keys and ", " / ": " separators.
+std::string expvar_map(const JsonNode& map) {
+  std::string out = "{";
+  bool first = true;
+  for (const auto& [name, value] : *map.as_object()) {
+    if (!first) {
+      out += ", ";
+    }
+    first = false;
+    out += JsonNode(name).encode(false) + ": " + value.encode(false);
+  }
+  return out + "}";
+}
+
+int64_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t pages_total = 0;
+  int64_t pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return pages_resident * ::sysconf(_SC_PAGESIZE);
+}
+
+}  // namespace
+
+void HttpApi::handle_status(const Call& call) {
+  node_.counters().add("http", "num_status");
+  JsonNode doc = status_document(node_);
+  auto key = call.params.get("key");
+  // With key the sub-tree is re-encoded compactly; pretty has no effect (spec §6.1).
+  std::string body = key ? doc.find_path(*key).encode(false) : doc.encode(call.params.has("pretty"));
+  reply_json(call.responder, std::move(body), false);
+}
+
+void HttpApi::handle_nodes(const Call& call) {
+  bool v2 = call.params.get("ver") == std::optional<std::string_view>("2");
+  JsonNode self = self_node_object(node_.config(), std::chrono::nanoseconds(1));
+  JsonNode doc = JsonNode::object();
+  if (v2) {
+    doc["nodes"].push_back(std::move(self));
+  } else {
+    doc[node_.config().node_id] = std::move(self);
+  }
+  reply_json(call.responder, doc.encode(call.params.has("pretty")), false);
+}
+
+void HttpApi::handle_leader(const Call& call) {
+  if (call.request.method == "GET") {
+    JsonNode self = self_node_object(node_.config(), std::chrono::nanoseconds(1));
+    reply_json(call.responder, self.encode(call.params.has("pretty")), false);
+    return;
+  }
+  // POST: leadership transfer. A single-voter cluster has no one to hand leadership to.
+  reply_text_error(call.responder, 500, "stepdown: cannot step down: no other voter in cluster");
+}
+
+void HttpApi::handle_readyz(const Call& call) {
+  node_.counters().add("http", "num_readyz");
+  auto text_reply = [this](net::HttpResponder responder, int status, std::string body) {
+    net::HttpResponse out = response(status);
+    out.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+    out.body = std::move(body);
+    finish(responder, std::move(out));
+  };
+  if (call.params.has("noleader")) {
+    text_reply(call.responder, 200, "[+]node ok");
+    return;
+  }
+  std::string prefix = "[+]node ok\n[+]leader ok\n[+]store ok";
+  // On the leader `sync` is satisfied at once (spec §6.4).
+  if (call.params.has("sync")) {
+    prefix += "\n[+]sync ok";
+  }
+  // The db check is a level-none `SELECT 1` that must return exactly one row holding 1.
+  sql::ExecOptions options;
+  options.db_timeout = call.params.duration_or("timeout", std::chrono::seconds(30));
+  core::Reactor* reactor = &reactor_;
+  net::HttpResponder responder = call.responder;
+  auto done = [this, reactor, responder, prefix, text_reply](sql::Response&& result) {
+    bool ok = result.http_status == 200 &&
+              result.body == R"({"results":[{"columns":["1"],"types":["integer"],"values":[[1]]}]})";
+    std::string body = ok ? prefix + "\n[+]db ok"
+                          : prefix + "\n[+]db not ok: (" + result.body + ")";
+    int status = ok ? 200 : 503;
+    while (!reactor->post([text_reply, responder, status, body] {
+      text_reply(responder, status, body);
+    })) {
+      timespec pause{0, 100000};
+      nanosleep(&pause, nullptr);
+    }
+  };
+  if (!node_.db().submit_read(sql::Kind::kQuery, sql::request_from_sql("SELECT 1"),
+                              std::move(options), std::move(done))) {
+    text_reply(call.responder, 503, prefix + "\n[+]db not ok: (read queue full)");
+  }
+}
+
+void HttpApi::handle_debug_vars(const Call& call) {
+  JsonNode counters = node_.counters().to_json();
+  JsonNode::Object entries;
+  for (const auto& [name, map] : *counters.as_object()) {
+    entries[name] = map;
+  }
+  std::string cmdline = "[]";
+  std::string memstats;
+  {
+    JsonNode mem = JsonNode::object();
+    int64_t rss = resident_bytes();
+    mem["Sys"] = rss;
+    mem["HeapInuse"] = rss;
+    memstats = mem.encode(false);
+  }
+  // cmdline is what the process was started with.
+  {
+    std::ifstream in("/proc/self/cmdline", std::ios::binary);
+    std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    JsonNode args = JsonNode::array();
+    size_t start = 0;
+    while (start < raw.size()) {
+      size_t end = raw.find('\0', start);
+      if (end == std::string::npos) {
+        end = raw.size();
+      }
+      args.push_back(raw.substr(start, end - start));
+      start = end + 1;
+    }
+    cmdline = args.encode(false);
+  }
+  std::map<std::string, std::string> lines;
+  for (const auto& [name, map] : entries) {
+    lines[name] = expvar_map(map);
+  }
+  lines["cmdline"] = cmdline;
+  lines["memstats"] = memstats;
+  auto key = call.params.get("key");
+  std::string body = "{\n";
+  bool first = true;
+  for (const auto& [name, json] : lines) {
+    if (key && *key != name) {
+      continue;
+    }
+    if (!first) {
+      body += ",\n";
+    }
+    first = false;
+    body += JsonNode(name).encode(false) + ": " + json;
+  }
+  body += "\n}\n";
+  reply_json(call.responder, std::move(body), false);
+}
+
+void HttpApi::handle_licenses(const Call& call) {
+  net::HttpResponse out = response(200);
+  out.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  out.body =
+      "uqlite is built on these third-party components; their licenses apply to them:\n"
+      "SQLite: public domain (https://sqlite.org/copyright.html)\n"
+      "liburing: MIT or LGPL-2.1\n"
+      "llhttp: MIT\n"
+      "simdjson: Apache-2.0\n"
+      "OpenSSL: Apache-2.0\n"
+      "zstd: BSD-3-Clause\n"
+      "xxHash: BSD-2-Clause\n";
+  finish(call.responder, std::move(out));
+}
+
+}  // namespace uq::server

@@ -1,0 +1,76 @@
+// server/http_api.h — rqlite's HTTP API on one reactor.
+//
+// Owns the routing table (spec §2.1), the headers every response carries (§2.2), the mapping of
+// errors to rqlite's status codes and bodies (§2.3, §3.9), and the data-API handlers that turn a
+// request into sql/ work. One HttpApi per reactor; handle() runs on that reactor's thread. Work
+// finishes on the database's threads, whose results are posted back to this reactor, which alone
+// writes responses on its connections.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/reactor.h"
+#include "net/http_server.h"
+#include "server/query_params.h"
+#include "sql/database.h"
+
+namespace uq::server {
+
+class Node;
+
+class HttpApi {
+ public:
+  HttpApi(Node& node, core::Reactor& reactor);
+  // The server this API answers through; set once before the reactor runs.
+  void attach(net::HttpServer* http) { http_ = http; }
+
+  void handle(const net::HttpRequest& request, net::HttpResponder responder);
+
+ private:
+  struct Call {
+    const net::HttpRequest& request;
+    const QueryParams& params;
+    net::HttpResponder responder;
+    int64_t start_ns;
+  };
+
+  // Data API (data_api.cc).
+  void handle_execute(const Call& call);
+  void handle_query(const Call& call);
+  void handle_request(const Call& call);
+  void handle_sql(const Call& call);
+  // Diagnostics (diagnostics.cc).
+  void handle_status(const Call& call);
+  void handle_nodes(const Call& call);
+  void handle_leader(const Call& call);
+  void handle_readyz(const Call& call);
+  void handle_debug_vars(const Call& call);
+  void handle_licenses(const Call& call);
+  void handle_unimplemented(const Call& call, std::string_view what);
+
+  // Response helpers. Every response passes through finish(), which adds the common headers.
+  net::HttpResponse response(int status) const;
+  void finish(net::HttpResponder responder, net::HttpResponse&& response);
+  void reply_text_error(net::HttpResponder responder, int status, std::string_view message);
+  void reply_empty(net::HttpResponder responder, int status, bool json);
+  void reply_json(net::HttpResponder responder, std::string body, bool served_by);
+  // A request-level failure inside a 200 envelope: {"results":[],"error":"..."}.
+  void reply_envelope_error(const Call& call, std::string_view message);
+  // Completion for sql/ work: runs on a database thread, posts the response to this reactor.
+  sql::Database::Done completion(net::HttpResponder responder);
+  sql::ExecOptions exec_options(const Call& call) const;
+  // Non-deterministic rewriting and RETURNING detection (spec §7) on the receiving node.
+  void prepare_statements(const QueryParams& params, bool rewrite, sql::Request* request,
+                          sql::ExecOptions* options) const;
+
+  Node& node_;
+  core::Reactor& reactor_;
+  net::HttpServer* http_ = nullptr;
+};
+
+// Lower-cased `level` parameter resolved as rqlite does: absent or unknown → "weak".
+std::string_view read_level(const QueryParams& params);
+
+}  // namespace uq::server

@@ -1,0 +1,170 @@
+#include "server/node.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+
+#include "core/log.h"
+#include "server/http_api.h"
+
+namespace uq::server {
+
+namespace {
+constexpr auto kShutdownGrace = std::chrono::seconds(10);
+}  // namespace
+
+Node::Node(Config config) : config_(std::move(config)) {}
+
+Node::~Node() { shutdown(); }
+
+Status Node::prepare_data_dir() {
+  std::error_code ec;
+  std::filesystem::create_directories(config_.data_dir, ec);
+  if (ec) {
+    return error(Code::kIoError,
+                 "failed to create data directory " + config_.data_dir + ": " + ec.message());
+  }
+  if (!std::filesystem::is_directory(config_.data_dir)) {
+    return error(Code::kIoError, "data directory " + config_.data_dir + " is not a directory");
+  }
+  db_path_ = (std::filesystem::absolute(config_.data_dir) / "db.sqlite").string();
+  return Status::ok();
+}
+
+Status Node::start_reactor(int index) {
+  auto reactor = core::Reactor::create(index, core::ReactorOptions{});
+  if (!reactor.is_ok()) {
+    return reactor.status();
+  }
+  ReactorSlot slot;
+  slot.reactor = std::move(*reactor);
+  slot.api = std::make_unique<HttpApi>(*this, *slot.reactor);
+  net::HttpServerOptions options;
+  options.max_body_bytes = static_cast<size_t>(config_.http_max_body_bytes);
+  options.max_connections = static_cast<size_t>(config_.http_max_connections);
+  HttpApi* api = slot.api.get();
+  slot.http = std::make_unique<net::HttpServer>(
+      *slot.reactor, options,
+      [api](const net::HttpRequest& request, net::HttpResponder responder) {
+        api->handle(request, responder);
+      });
+  api->attach(slot.http.get());
+  // Every reactor listens on the same address (SO_REUSEPORT); with port 0 the first reactor's
+  // ephemeral port is shared by the rest.
+  std::string addr = config_.http_addr;
+  if (index > 0) {
+    std::string host;
+    uint16_t port = 0;
+    split_host_port(addr, &host, &port);
+    addr = host + ":" + std::to_string(http_port_);
+  }
+  Status listened = slot.http->listen(addr);
+  if (!listened.is_ok()) {
+    return error(listened.code(), "failed to listen on " + addr + ": " + listened.message());
+  }
+  if (index == 0) {
+    http_port_ = slot.http->port();
+  }
+  core::Reactor* raw = slot.reactor.get();
+  slot.thread = std::thread([raw] { raw->run(); });
+  reactors_.push_back(std::move(slot));
+  return Status::ok();
+}
+
+Status Node::start() {
+  start_time_ = std::chrono::system_clock::now();
+  UQ_RETURN_IF_ERROR(prepare_data_dir());
+  sql::DatabaseOptions db_options;
+  db_options.path = db_path_;
+  db_options.foreign_keys = config_.fk;
+  db_options.max_readers = static_cast<int>(config_.db_max_ro_conns);
+  auto db = sql::Database::open(db_options);
+  if (!db.is_ok()) {
+    return db.status();
+  }
+  db_ = std::move(*db);
+  int count = config_.reactors > 0 ? static_cast<int>(config_.reactors)
+                                   : static_cast<int>(std::thread::hardware_concurrency());
+  count = std::max(count, 1);
+  for (int i = 0; i < count; ++i) {
+    Status started = start_reactor(i);
+    if (!started.is_ok()) {
+      shutdown();
+      return started;
+    }
+  }
+  UQ_INFO("node %s serving HTTP on %s (port %u) with %d reactors, data in %s",
+          config_.node_id.c_str(), config_.http_addr.c_str(), http_port_, count,
+          config_.data_dir.c_str());
+  UQ_INFO("connect using the command-line tool via 'rqlite -H %s -p %u'",
+          config_.effective_http_adv_addr().substr(0, config_.effective_http_adv_addr().rfind(':')).c_str(),
+          http_port_);
+  return Status::ok();
+}
+
+void Node::shutdown() {
+  if (shut_down_.exchange(true)) {
+    return;
+  }
+  // 1. Stop accepting and let every in-flight request finish (bounded by the grace period).
+  std::mutex mutex;
+  std::condition_variable drained_cv;
+  size_t drained = 0;
+  size_t posted = 0;
+  for (ReactorSlot& slot : reactors_) {
+    net::HttpServer* http = slot.http.get();
+    bool ok = slot.reactor->post([http, &mutex, &drained, &drained_cv] {
+      http->shutdown(kShutdownGrace, [&mutex, &drained, &drained_cv] {
+        std::lock_guard<std::mutex> lock(mutex);
+        ++drained;
+        drained_cv.notify_all();
+      });
+    });
+    posted += ok ? 1 : 0;
+  }
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    drained_cv.wait_for(lock, kShutdownGrace + std::chrono::seconds(1),
+                        [&] { return drained >= posted; });
+  }
+  // 2. Close the database: its queues drain, so every accepted write is applied and answered.
+  if (db_) {
+    db_->close();
+  }
+  // 3. Stop the reactors.
+  for (ReactorSlot& slot : reactors_) {
+    slot.reactor->stop();
+  }
+  for (ReactorSlot& slot : reactors_) {
+    if (slot.thread.joinable()) {
+      slot.thread.join();
+    }
+  }
+  reactors_.clear();
+  db_.reset();
+  UQ_INFO("node %s shut down", config_.node_id.c_str());
+}
+
+void Node::run_until_signal() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  int received = 0;
+  sigwait(&signals, &received);
+  UQ_INFO("received signal %d, shutting down gracefully (send again to exit at once)", received);
+  // A second signal ends the process at once, whatever the graceful path is doing.
+  std::thread([signals] {
+    int again = 0;
+    sigwait(&signals, &again);
+    UQ_WARN("received signal %d again, exiting now", again);
+    _exit(1);
+  }).detach();
+  shutdown();
+}
+
+}  // namespace uq::server

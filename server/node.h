@@ -1,0 +1,73 @@
+// server/node.h — one uqlited node: the modules wired together.
+//
+// Owns the database (sql::Database: apply thread + reader pool), the reactor threads with one
+// HTTP server each (SO_REUSEPORT on the same address), the counters, and shutdown. Created and
+// driven by main() on the main thread; the reactors and the database call back into it from
+// their own threads through the thread-safe members only (config, db, counters, clocks).
+// Guarantees: a write is acknowledged only after the database reports it durable; shutdown stops
+// accepting, answers every in-flight request, then closes the database.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/reactor.h"
+#include "core/status.h"
+#include "net/http_server.h"
+#include "server/config.h"
+#include "server/counters.h"
+#include "sql/database.h"
+
+namespace uq::server {
+
+class HttpApi;
+
+class Node {
+ public:
+  explicit Node(Config config);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Creates the data directory, opens the database, binds the HTTP listeners and starts the
+  // reactor threads. On error nothing is left running.
+  Status start();
+  // Blocks until SIGINT/SIGTERM, then shuts down gracefully; a second signal exits at once.
+  void run_until_signal();
+  void shutdown();
+
+  // Thread-safe accessors used by request handlers on any reactor.
+  const Config& config() const { return config_; }
+  sql::Database& db() { return *db_; }
+  Counters& counters() { return counters_; }
+  std::chrono::system_clock::time_point start_time() const { return start_time_; }
+  uint16_t http_port() const { return http_port_; }
+  const std::string& db_path() const { return db_path_; }
+  int reactor_count() const { return static_cast<int>(reactors_.size()); }
+
+ private:
+  struct ReactorSlot {
+    std::unique_ptr<core::Reactor> reactor;
+    std::unique_ptr<net::HttpServer> http;
+    std::unique_ptr<HttpApi> api;
+    std::thread thread;
+  };
+  Status prepare_data_dir();
+  Status start_reactor(int index);
+
+  Config config_;
+  Counters counters_;
+  std::string db_path_;
+  std::unique_ptr<sql::Database> db_;
+  std::vector<ReactorSlot> reactors_;
+  std::chrono::system_clock::time_point start_time_;
+  uint16_t http_port_ = 0;
+  std::atomic<bool> shut_down_{false};
+};
+
+}  // namespace uq::server
