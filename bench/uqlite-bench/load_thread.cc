@@ -50,9 +50,10 @@ struct LoadThread::Connection {
     bool measured;
   };
   int fd = -1;
-  bool broken = false;  // failed; waiting for its ops to finish before close and reopen
-  bool dead = false;    // will not be reopened
-  int reconnects = 0;
+  bool broken = false;        // failed; waiting for its ops to finish before close and reopen
+  bool dead = false;          // will not be reopened
+  int reconnects = 0;         // after failures
+  bool graceful_end = false;  // the current close was the server ending keep-alive cleanly
   std::string send_buf;
   size_t send_off = 0;
   bool send_in_flight = false;
@@ -225,7 +226,7 @@ void LoadThread::on_send(Connection* c, int32_t res) {
     return;
   }
   if (res < 0) {
-    fail(c, "send", -res);
+    fail(c, "send", -res, /*graceful=*/false);
     return;
   }
   c->send_off += static_cast<size_t>(res);
@@ -245,8 +246,12 @@ void LoadThread::on_recv(Connection* c, int32_t res) {
     maybe_reopen(c);
     return;
   }
+  if (res == 0 && c->in_flight == 0 && c->parser.idle()) {
+    fail(c, "server closed an idle connection", 0, /*graceful=*/true);
+    return;
+  }
   if (res <= 0) {
-    fail(c, res == 0 ? "server closed the connection" : "recv", -res);
+    fail(c, res == 0 ? "server closed the connection" : "recv", -res, /*graceful=*/false);
     return;
   }
   std::string_view data(c->recv_buf.data(), static_cast<size_t>(res));
@@ -257,21 +262,22 @@ void LoadThread::on_recv(Connection* c, int32_t res) {
     ResponseInfo info;
     Status st = c->parser.consume(&data, &done, &info);
     if (!st.is_ok()) {
-      fail(c, st.message().c_str(), 0);
+      fail(c, st.message().c_str(), 0, /*graceful=*/false);
       return;
     }
     if (!done) {
       break;
     }
     if (c->in_flight == 0) {
-      fail(c, "answer without a request", 0);
+      fail(c, "answer without a request", 0, /*graceful=*/false);
       return;
     }
     handle_answer(c, now, info.body_has_error, info.status);
     close_after = close_after || info.close;
   }
   if (close_after) {
-    fail(c, "server sent Connection: close", 0);
+    // A clean end of keep-alive; only requests pipelined after the closing answer are lost.
+    fail(c, "server sent Connection: close", 0, /*graceful=*/true);
     return;
   }
   submit_recv(c);
@@ -296,10 +302,16 @@ void LoadThread::handle_answer(Connection* c, int64_t now, bool body_has_error, 
   }
 }
 
-// Marks a connection failed; it is closed and reopened once its ops have completed.
-void LoadThread::fail(Connection* c, const char* why, int err) {
-  stats_.conn_errors++;
-  if (stats_.first_error.empty()) {
+// Marks a connection finished; it is closed and reopened once its ops have completed. Graceful
+// ends (the server closed between answers) are counted apart and do not use up kMaxReconnects.
+void LoadThread::fail(Connection* c, const char* why, int err, bool graceful) {
+  if (graceful) {
+    stats_.reopens++;
+    c->graceful_end = true;
+  } else {
+    stats_.conn_errors++;
+  }
+  if (!graceful && stats_.first_error.empty()) {
     stats_.first_error = why;
     if (err != 0) {
       stats_.first_error += std::string(": ") + std::strerror(err);
@@ -324,11 +336,14 @@ void LoadThread::maybe_reopen(Connection* c) {
   }
   close(c->fd);
   c->fd = -1;
-  if (stopping_ || c->reconnects >= kMaxReconnects) {
+  if (stopping_ || (!c->graceful_end && c->reconnects >= kMaxReconnects)) {
     c->dead = true;
     return;
   }
-  c->reconnects++;
+  if (!c->graceful_end) {
+    c->reconnects++;
+  }
+  c->graceful_end = false;
   Status st = open_socket(c);
   if (!st.is_ok()) {
     c->dead = true;

@@ -10,7 +10,9 @@
 // Measurement: a request is measured when it is sent at or after measure_start_ns and answered
 // before deadline_ns. A connection that fails (reset, framing error, "Connection: close") counts
 // one connection error plus one lost request per request in flight, and is reopened (at most
-// kMaxReconnects times) unless the run is stopping.
+// kMaxReconnects times) unless the run is stopping. A server that ends keep-alive cleanly
+// ("Connection: close", or a close while nothing is in flight) is not an error: the connection is
+// reopened and counted in `reopens`.
 //
 // Threads: run() executes on the thread that owns the object; the only shared state is
 // SharedRun, read-only apart from its atomics. stats() is read after that thread has joined.
@@ -48,6 +50,7 @@ struct ThreadStats {
   int64_t body_errors = 0;     // measured 200 answers whose body holds "error":
   int64_t conn_errors = 0;     // connection failures (resets, framing errors, server closes)
   int64_t lost = 0;            // measured requests in flight on a failed connection
+  int64_t reopens = 0;         // connections the server closed cleanly, reopened
   int64_t last_answer_ns = 0;  // time of the last measured answer
   std::string first_error;     // the first connection failure, for the report
 };
@@ -83,7 +86,7 @@ class LoadThread {
   void on_send(Connection* c, int32_t res);
   void on_recv(Connection* c, int32_t res);
   void handle_answer(Connection* c, int64_t now, bool body_has_error, int status);
-  void fail(Connection* c, const char* why, int err);
+  void fail(Connection* c, const char* why, int err, bool graceful);
   void maybe_reopen(Connection* c);
   Status open_socket(Connection* c);
   bool may_send(int64_t now);

@@ -38,6 +38,7 @@ Summary summarize(const std::vector<const ThreadStats*>& threads, double elapsed
     s.body_errors += t->body_errors;
     s.lost += t->lost;
     s.conn_errors += t->conn_errors;
+    s.reopens += t->reopens;
     if (s.first_error.empty()) {
       s.first_error = t->first_error;
     }
@@ -71,7 +72,8 @@ std::string machine_line(const BenchConfig& cfg, const Summary& s) {
   return printf_string(
       "mode=%s conns=%d requests=%lld errors=%lld rps=%.1f rows_per_s=%.1f p50_ms=%.3f "
       "p99_ms=%.3f p999_ms=%.3f max_ms=%.3f mean_ms=%.3f elapsed_s=%.3f threads=%d pipeline=%d "
-      "batch=%lld param=%d level=%s non200=%lld body_errors=%lld lost=%lld conn_errors=%lld",
+      "batch=%lld param=%d level=%s non200=%lld body_errors=%lld lost=%lld conn_errors=%lld "
+      "reopens=%lld ok_rps=%.1f",
       std::string(mode_name(cfg.mode)).c_str(), cfg.conns, static_cast<long long>(s.answered),
       static_cast<long long>(s.errors()), static_cast<double>(s.answered) / secs,
       static_cast<double>(s.ok() * cfg.rows_per_request()) / secs, ms(s.latency_ns.percentile(50)),
@@ -80,7 +82,8 @@ std::string machine_line(const BenchConfig& cfg, const Summary& s) {
       static_cast<long long>(cfg.rows_per_request()), cfg.param ? 1 : 0,
       cfg.level.empty() ? "default" : cfg.level.c_str(), static_cast<long long>(s.non_200),
       static_cast<long long>(s.body_errors), static_cast<long long>(s.lost),
-      static_cast<long long>(s.conn_errors));
+      static_cast<long long>(s.conn_errors), static_cast<long long>(s.reopens),
+      static_cast<double>(s.ok()) / secs);
 }
 
 }  // namespace uq::bench

@@ -21,6 +21,7 @@ struct Summary {
   int64_t body_errors = 0;
   int64_t lost = 0;
   int64_t conn_errors = 0;
+  int64_t reopens = 0;
   double elapsed_s = 0;
   std::string first_error;
 
