@@ -1,0 +1,382 @@
+#!/usr/bin/env bash
+# bench/compare.sh — uqlite side by side with its peers, on this machine, in one run.
+#
+# Starts (1) uqlited, one node (skipped with a message when the binary is absent), (2) nginx
+# answering every request with a fixed {"results":[{}]} (the loopback HTTP ceiling), (3) etcd, one
+# node (Debian's etcd-server, through its JSON gateway). Drives each with the same settings: wrk
+# (-t1, Lua bodies from bench/lua/) and uqlite-bench (etcd speaks another API: wrk only), REPS runs
+# of each, interleaved (every workload and peer once per round), and prints one markdown table:
+# workload, peer, generator, median, min–max, p50/p99, errors, generator CPU, and uqlite ÷ peer.
+# Raw outputs go to bench/results/<stamp>-raw.txt, the table to <stamp>-table.md, the rows to
+# <stamp>-runs.tsv.
+#
+# Knobs (environment): REPS (3), DUR seconds per run (10), CONNS (64), ROWS preloaded for point
+# queries (10000), BATCH statements per batch request (1000), BUILD_DIR (build-release, relative
+# to the repo root or absolute), PORT_BASE (28400: uqlited uses it and +1, nginx +10, etcd +20 and
+# +21), WORKLOADS (space-separated subset of: insert query serial batch-param batch-literal queue),
+# PEERS (subset of: uqlited nginx etcd), KEEP=1 keeps the scratch dir.
+#
+# Rules: traffic goes to 127.0.0.1 only; every run is bounded (wrk -d, uqlite-bench -duration,
+# plus `timeout`); every process this script starts is stopped by its PID at exit (trap), never by
+# name. Needs wrk, nginx, etcd, curl, python3 and GNU time (installed with apt-get when missing).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REPS="${REPS:-3}"
+DUR="${DUR:-10}"
+CONNS="${CONNS:-64}"
+ROWS="${ROWS:-10000}"
+BATCH="${BATCH:-1000}"
+BUILD_DIR="${BUILD_DIR:-build-release}"
+[[ "$BUILD_DIR" = /* ]] || BUILD_DIR="$REPO/$BUILD_DIR"
+PORT_BASE="${PORT_BASE:-28400}"
+WORKLOADS="${WORKLOADS:-insert query serial batch-param batch-literal queue}"
+PEERS="${PEERS:-uqlited nginx etcd}"
+UQLITED="$BUILD_DIR/server/uqlited"
+UQBENCH="$BUILD_DIR/bench/uqlite-bench/uqlite-bench"
+LUA="$REPO/bench/lua"
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+OUT_DIR="$REPO/bench/results"
+RAW="$OUT_DIR/$STAMP-raw.txt"
+TABLE="$OUT_DIR/$STAMP-table.md"
+TSV="$OUT_DIR/$STAMP-runs.tsv"
+
+UQ_PORT="$PORT_BASE"
+NGINX_PORT=$((PORT_BASE + 10))
+ETCD_PORT=$((PORT_BASE + 20))
+ETCD_PEER_PORT=$((PORT_BASE + 21))
+
+STARTED_PIDS=()
+WORKDIR=""
+declare -A UP=()  # peer -> 1 when it is running
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+stop_pid() {
+  local pid="$1" i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do stop_pid "$pid"; done
+  if [[ -n "$WORKDIR" && -d "$WORKDIR" && "${KEEP:-0}" != 1 ]]; then rm -rf "$WORKDIR"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+need_pkgs() {
+  local missing=() p
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  ((${#missing[@]} == 0)) && return 0
+  log "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2 || {
+    apt-get update >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2
+  }
+}
+
+port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
+
+# wait_until SECONDS CMD...: polls CMD every 0.2 s, at most SECONDS.
+wait_until() {
+  local n=$(($1 * 5)) i
+  shift
+  for ((i = 0; i < n; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  return 1
+}
+
+has() { [[ " $1 " == *" $2 "* ]]; }
+
+http_code() { curl -s -o /dev/null -m 2 -w '%{http_code}' "$1" || true; }
+readyz_ok() { [[ "$(http_code "http://127.0.0.1:$UQ_PORT/readyz")" == 200 ]]; }
+
+start_uqlited() {
+  if [[ ! -x "$UQLITED" ]]; then
+    log "uqlited not found at $UQLITED: skipping uqlited (build it: cmake --build $BUILD_DIR --target uqlited)"
+    return 0
+  fi
+  port_free "$UQ_PORT" && port_free $((UQ_PORT + 1)) || { log "port $UQ_PORT or $((UQ_PORT + 1)) busy: skipping uqlited"; return 0; }
+  mkdir -p "$WORKDIR/uqlited"
+  "$UQLITED" -node-id 1 -http-addr "127.0.0.1:$UQ_PORT" -raft-addr "127.0.0.1:$((UQ_PORT + 1))" \
+    "$WORKDIR/uqlited/data" >"$WORKDIR/uqlited/log" 2>&1 &
+  STARTED_PIDS+=($!)
+  if ! wait_until 30 readyz_ok; then
+    log "uqlited did not answer /readyz with 200 within 30 s: skipping it; log tail:"
+    tail -5 "$WORKDIR/uqlited/log" >&2 || true
+    return 0
+  fi
+  # The table, and ROWS rows for the point queries (one request, then the bench stops).
+  if ! timeout 120 "$UQBENCH" -addr "127.0.0.1:$UQ_PORT" -mode query -setup -rows "$ROWS" \
+    -batch "$BATCH" -requests 1 -conns 1 -warmup 0 -duration 10s >>"$RAW" 2>&1; then
+    log "uqlited setup failed (see $RAW): skipping it"
+    return 0
+  fi
+  UP[uqlited]=1
+  log "uqlited up on 127.0.0.1:$UQ_PORT, $ROWS rows loaded"
+}
+
+start_nginx() {
+  port_free "$NGINX_PORT" || { log "port $NGINX_PORT busy: skipping nginx"; return 0; }
+  mkdir -p "$WORKDIR/nginx/logs" "$WORKDIR/nginx/tmp"
+  cat >"$WORKDIR/nginx/nginx.conf" <<EOF
+worker_processes 1;
+pid $WORKDIR/nginx/nginx.pid;
+error_log $WORKDIR/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 120s;
+  client_body_temp_path $WORKDIR/nginx/tmp;
+  default_type application/json;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / { return 200 '{"results":[{}]}'; }
+  }
+}
+EOF
+  nginx -p "$WORKDIR/nginx" -c "$WORKDIR/nginx/nginx.conf" -g 'daemon off;' >"$WORKDIR/nginx/out" 2>&1 &
+  STARTED_PIDS+=($!)
+  if wait_until 10 curl -fsS "http://127.0.0.1:$NGINX_PORT/"; then
+    UP[nginx]=1
+    log "nginx (1 worker, fixed answer) up on 127.0.0.1:$NGINX_PORT"
+  else
+    log "nginx did not start: skipping it"
+  fi
+}
+
+start_etcd() {
+  port_free "$ETCD_PORT" && port_free "$ETCD_PEER_PORT" || { log "etcd ports busy: skipping etcd"; return 0; }
+  mkdir -p "$WORKDIR/etcd"
+  etcd --name n0 --data-dir "$WORKDIR/etcd/data" \
+    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster "n0=http://127.0.0.1:$ETCD_PEER_PORT" --initial-cluster-state new \
+    --initial-cluster-token "uq-compare-$$" --logger zap --log-level error >"$WORKDIR/etcd/log" 2>&1 &
+  STARTED_PIDS+=($!)
+  if ! wait_until 60 env ETCDCTL_API=3 etcdctl --endpoints="http://127.0.0.1:$ETCD_PORT" endpoint health; then
+    log "etcd not healthy within 60 s: skipping it"
+    return 0
+  fi
+  ETCDCTL_API=3 etcdctl --endpoints="http://127.0.0.1:$ETCD_PORT" put bench-read-key \
+    "$(printf 'v%.0s' $(seq 1 16))" >/dev/null
+  UP[etcd]=1
+  log "etcd up on 127.0.0.1:$ETCD_PORT ($(etcd --version | head -1))"
+}
+
+peer_port() {
+  case "$1" in
+    uqlited) echo "$UQ_PORT" ;;
+    nginx) echo "$NGINX_PORT" ;;
+    etcd) echo "$ETCD_PORT" ;;
+  esac
+}
+
+# run_one WORKLOAD PEER GEN REP UNIT CMD...: runs one bounded measurement, keeps its raw output,
+# appends one row to the TSV (rate, p50, p99, errors, generator CPU %).
+run_one() {
+  local workload="$1" peer="$2" gen="$3" rep="$4" unit="$5"
+  shift 5
+  local out="$WORKDIR/run.out" tim="$WORKDIR/run.time" parsed cpu
+  timeout $((DUR + 40)) /usr/bin/time -f "%U %S %e" -o "$tim" "$@" >"$out" 2>&1 || true
+  {
+    printf '\n### %s | %s | %s | rep %s | %s\n' "$workload" "$peer" "$gen" "$rep" "$*"
+    cat "$out"
+  } >>"$RAW"
+  parsed="$(python3 "$WORKDIR/stats.py" "parse-$gen" "$out" "$unit")"
+  cpu="$(awk '{ if ($3 > 0) printf "%.0f", 100 * ($1 + $2) / $3; else print "nan" }' "$tim" 2>/dev/null || echo nan)"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$peer" "$gen" "$rep" "$unit" "$parsed" "$cpu" \
+    | tr ' ' '\t' >>"$TSV"
+  log "$workload | $peer | $gen | rep $rep: $parsed (rate p50 p99 errors) cpu=${cpu}%"
+}
+
+wrk_run() { # WORKLOAD PEER REP CONNS LUA [ENV=VAL...]
+  local workload="$1" peer="$2" rep="$3" conns="$4" script="$5"
+  shift 5
+  run_one "$workload" "$peer" wrk "$rep" "req/s" env "$@" LUA_PATH="$LUA/?.lua;;" \
+    wrk --latency -t1 -c"$conns" -d"${DUR}s" -s "$LUA/$script" "http://127.0.0.1:$(peer_port "$peer")"
+}
+
+ub_run() { # WORKLOAD PEER REP UNIT uqlite-bench-args...
+  local workload="$1" peer="$2" rep="$3" unit="$4"
+  shift 4
+  run_one "$workload" "$peer" ub "$rep" "$unit" "$UQBENCH" -addr "127.0.0.1:$(peer_port "$peer")" \
+    -duration "${DUR}s" -warmup 1s "$@"
+}
+
+# One round: every workload on every running peer, once.
+run_round() {
+  local rep="$1" peer
+  for w in $WORKLOADS; do
+    for peer in uqlited nginx etcd; do
+      [[ -n "${UP[$peer]:-}" ]] || continue
+      case "$w:$peer" in
+        insert:etcd) wrk_run insert etcd "$rep" "$CONNS" etcd_put.lua ;;
+        insert:*)
+          wrk_run insert "$peer" "$rep" "$CONNS" uq_insert.lua
+          ub_run insert "$peer" "$rep" "req/s" -mode insert -conns "$CONNS" ;;
+        query:etcd) wrk_run query etcd "$rep" "$CONNS" etcd_range.lua SERIALIZABLE=true ;;
+        query:*)
+          wrk_run query "$peer" "$rep" "$CONNS" uq_query.lua LEVEL=none ROWS="$ROWS"
+          ub_run query "$peer" "$rep" "req/s" -mode query -level none -rows "$ROWS" -conns "$CONNS" ;;
+        serial:etcd) wrk_run serial etcd "$rep" 1 etcd_put.lua ;;
+        serial:*) wrk_run serial "$peer" "$rep" 1 uq_insert.lua ;;
+        batch-param:uqlited)
+          ub_run batch-param uqlited "$rep" "rows/s" -mode batch -param -batch "$BATCH" -conns 8 ;;
+        batch-literal:uqlited)
+          ub_run batch-literal uqlited "$rep" "rows/s" -mode batch -batch "$BATCH" -conns 8 ;;
+        queue:uqlited) ub_run queue uqlited "$rep" "req/s" -mode queue -conns "$CONNS" ;;
+      esac
+    done
+  done
+}
+
+write_stats_py() {
+  cat >"$WORKDIR/stats.py" <<'PY'
+import re, statistics, sys
+
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+def to_ms(tok):
+    m = re.match(r"^([0-9.]+)(us|ms|s|m)$", tok)
+    return float(m.group(1)) * UNIT_MS[m.group(2)] if m else float("nan")
+
+def parse_wrk(path):
+    """ok answers/s (non-2xx and Lua-detected error bodies excluded), p50, p99, errors."""
+    text = open(path, errors="replace").read()
+    def grab(pattern, conv=float, default=float("nan")):
+        m = re.search(pattern, text, re.M)
+        return conv(m.group(1)) if m else default
+    p50 = to_ms(grab(r"^\s+50%\s+(\S+)", str, ""))
+    p99 = to_ms(grab(r"^\s+99%\s+(\S+)", str, ""))
+    non2xx = grab(r"Non-2xx or 3xx responses: (\d+)", int, 0)
+    lua = grab(r"^LUA_ERRORS (\d+)", int, 0)
+    sock = 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if m:
+        sock = sum(int(x) for x in m.groups())
+    rate = float("nan")
+    m = re.search(r"(\d+) requests in ([0-9.]+)(us|ms|s|m)\b", text)
+    if m:
+        secs = to_ms(m.group(2) + m.group(3)) / 1000.0
+        if secs > 0:
+            rate = (int(m.group(1)) - non2xx - lua) / secs
+    print(f"{rate:.1f} {p50:.3f} {p99:.3f} {non2xx + lua + sock}")
+
+def parse_ub(path, unit):
+    kv = {}
+    for line in open(path, errors="replace"):
+        if line.startswith("mode="):
+            kv = dict(tok.split("=", 1) for tok in line.split() if "=" in tok)
+    if not kv:
+        print("nan nan nan nan")
+        return
+    rate = float(kv["rows_per_s"] if unit == "rows/s" else kv["ok_rps"])
+    print(f"{rate:.1f} {float(kv['p50_ms']):.3f} {float(kv['p99_ms']):.3f} {int(kv['errors'])}")
+
+def fmt(x):
+    if x != x:
+        return "n/a"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.1f}"
+
+def fmt_ms(x):
+    return "n/a" if x != x else (f"{x:.1f}" if x >= 10 else f"{x:.2f}" if x >= 1 else f"{x:.3f}")
+
+def med(xs):
+    xs = [x for x in xs if x == x]
+    return statistics.median(xs) if xs else float("nan")
+
+def table(path):
+    groups, order = {}, []
+    for line in open(path):
+        p = line.rstrip("\n").split("\t")
+        if len(p) < 10:
+            continue
+        key = (p[0], p[1], p[2], p[4])
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append([float(p[5]), float(p[6]), float(p[7]), float(p[8]), float(p[9])])
+    medians = {k: med([r[0] for r in v]) for k, v in groups.items()}
+    print("| workload | peer | generator | unit | median | min–max | p50 ms | p99 ms | errors | gen CPU % | uqlite ÷ peer | runs |")
+    print("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for key in order:
+        w, peer, gen, unit = key
+        rows = groups[key]
+        rates = [r[0] for r in rows if r[0] == r[0]]
+        lo, hi = (min(rates), max(rates)) if rates else (float("nan"), float("nan"))
+        ratio = "–"
+        if peer != "uqlited":
+            uq = medians.get((w, "uqlited", gen, unit), medians.get((w, "uqlited", "wrk", unit)))
+            if uq is not None and uq == uq and medians[key] > 0:
+                ratio = f"{uq / medians[key]:.2f}"
+        errs = int(sum(r[3] for r in rows if r[3] == r[3]))
+        cpu = med([r[4] for r in rows])
+        gen_name = "uqlite-bench" if gen == "ub" else "wrk -t1"
+        print(f"| {w} | {peer} | {gen_name} | {unit} | {fmt(medians[key])} | {fmt(lo)}–{fmt(hi)} | "
+              f"{fmt_ms(med([r[1] for r in rows]))} | {fmt_ms(med([r[2] for r in rows]))} | {errs} | "
+              f"{'n/a' if cpu != cpu else f'{cpu:.0f}'} | {ratio} | {len(rows)} |")
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "parse-wrk":
+        parse_wrk(sys.argv[2])
+    elif cmd == "parse-ub":
+        parse_ub(sys.argv[2], sys.argv[3])
+    elif cmd == "table":
+        table(sys.argv[2])
+PY
+}
+
+main() {
+  need_pkgs wrk nginx-light etcd-server etcd-client curl time python3-minimal iproute2
+  if [[ ! -x "$UQBENCH" ]]; then
+    log "uqlite-bench not found at $UQBENCH; build it first:"
+    log "  cmake -S $REPO -B $BUILD_DIR -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build $BUILD_DIR --target uqlite-bench"
+    exit 1
+  fi
+  mkdir -p "$OUT_DIR"
+  WORKDIR="$(mktemp -d /var/tmp/uq-compare.XXXXXX)"
+  write_stats_py
+  : >"$TSV"
+  {
+    echo "# bench/compare.sh $STAMP: REPS=$REPS DUR=$DUR CONNS=$CONNS ROWS=$ROWS BATCH=$BATCH"
+    echo "# workloads: $WORKLOADS; peers: $PEERS"
+    echo "# $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); kernel $(uname -r)"
+    echo "# uqlite $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
+  } >"$RAW"
+  has "$PEERS" uqlited && start_uqlited
+  has "$PEERS" nginx && start_nginx
+  has "$PEERS" etcd && start_etcd
+  ((${#UP[@]} > 0)) || { log "no peer is running: nothing to measure"; exit 1; }
+  local rep
+  for rep in $(seq 1 "$REPS"); do
+    log "round $rep of $REPS"
+    run_round "$rep"
+  done
+  {
+    echo "## uqlite vs peers on 127.0.0.1 ($STAMP, REPS=$REPS, ${DUR}s per run, c=$CONNS unless serial)"
+    echo
+    python3 "$WORKDIR/stats.py" table "$TSV"
+    echo
+    echo "Rates are successful answers (rows for batch workloads) per second; median and min–max over"
+    echo "the runs. uqlite ÷ peer compares uqlited's median with the same generator (wrk when the peer"
+    echo "has only wrk rows). query: uqlited/nginx at level=none, etcd serializable range."
+    echo "gen CPU %: the load generator's own CPU, of one core (2 cores = 200 % for the machine)."
+    [[ -n "${UP[uqlited]:-}" ]] || echo "uqlited: skipped (binary absent or not ready)."
+  } >"$TABLE"
+  cat "$TABLE"
+  log "raw outputs: $RAW; table: $TABLE; rows: $TSV"
+}
+
+main "$@"
