@@ -1,0 +1,140 @@
+#include "sql/connection.h"
+
+#include <ctime>
+
+#include "sql/exec_options.h"
+#include "sql/sql_text.h"
+
+namespace uq::sql {
+
+int64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+Result<std::unique_ptr<Connection>> Connection::open(const ConnectionOptions& options) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+  flags |= options.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int rc = sqlite3_open_v2(options.path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    return error(Code::kIoError, "open " + options.path + ": " + message);
+  }
+  std::unique_ptr<Connection> conn(new Connection(db, options.read_only));
+  sqlite3_extended_result_codes(db, 0);
+  std::string pragmas;
+  if (!options.read_only) {
+    pragmas += "PRAGMA journal_mode=WAL;";
+  }
+  pragmas += options.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=OFF;";
+  pragmas += "PRAGMA wal_autocheckpoint=" + std::to_string(options.wal_autocheckpoint) + ";";
+  pragmas += "PRAGMA busy_timeout=5000;";
+  pragmas += options.foreign_keys ? "PRAGMA foreign_keys=ON;" : "PRAGMA foreign_keys=OFF;";
+  char* err = nullptr;
+  rc = sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string message = err != nullptr ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    return error(Code::kIoError, "configure " + options.path + ": " + message);
+  }
+  if (!options.read_only && conn->pragma_value("journal_mode") != "wal") {
+    return error(Code::kIoError, "configure " + options.path + ": cannot enable WAL mode");
+  }
+  return conn;
+}
+
+Connection::~Connection() {
+  for (auto& [sql, cached] : cache_) {
+    sqlite3_finalize(cached.stmt);
+  }
+  sqlite3_close_v2(db_);
+}
+
+int Connection::exec(const char* sql) {
+  return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+}
+
+int Connection::on_progress(void* self) {
+  return static_cast<Connection*>(self)->deadline_passed() ? 1 : 0;
+}
+
+void Connection::set_deadline(int64_t deadline_ns) {
+  deadline_ns_ = deadline_ns;
+  // Checking the clock every 1000 VM steps costs well under 1% and bounds overshoot to
+  // microseconds.
+  sqlite3_progress_handler(db_, deadline_ns != 0 ? 1000 : 0,
+                           deadline_ns != 0 ? &Connection::on_progress : nullptr, this);
+}
+
+bool Connection::deadline_passed() const {
+  return deadline_ns_ != 0 && monotonic_ns() >= deadline_ns_;
+}
+
+int Connection::prepare(std::string_view sql, sqlite3_stmt** stmt, std::string_view* tail) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end() && !it->second.busy) {
+    it->second.busy = true;
+    *stmt = it->second.stmt;
+    *tail = std::string_view();
+    return SQLITE_OK;
+  }
+  const char* end = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, stmt, &end);
+  if (rc != SQLITE_OK) {
+    *stmt = nullptr;
+    *tail = std::string_view();
+    return rc;
+  }
+  *tail = sql.substr(static_cast<size_t>(end - sql.data()));
+  // Cache only statements that are the whole string: the common single-statement request.
+  if (*stmt != nullptr && it == cache_.end() && only_trivia(*tail)) {
+    if (cache_.size() >= kStatementCacheMax) {
+      // Drop idle entries; busy ones stay (they are in use by this request).
+      for (auto i = cache_.begin(); i != cache_.end();) {
+        if (!i->second.busy) {
+          cached_by_stmt_.erase(i->second.stmt);
+          sqlite3_finalize(i->second.stmt);
+          i = cache_.erase(i);
+        } else {
+          ++i;
+        }
+      }
+    }
+    auto [pos, inserted] = cache_.emplace(std::string(sql), Cached{*stmt, true});
+    cached_by_stmt_.emplace(*stmt, pos->first);
+  }
+  return SQLITE_OK;
+}
+
+void Connection::release(sqlite3_stmt* stmt) {
+  if (stmt == nullptr) {
+    return;
+  }
+  auto it = cached_by_stmt_.find(stmt);
+  if (it == cached_by_stmt_.end()) {
+    sqlite3_finalize(stmt);
+    return;
+  }
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  cache_.find(it->second)->second.busy = false;
+}
+
+std::string Connection::pragma_value(const char* name) {
+  std::string sql = std::string("PRAGMA ") + name;
+  sqlite3_stmt* stmt = nullptr;
+  std::string value;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    const unsigned char* text = sqlite3_column_text(stmt, 0);
+    value = text != nullptr ? reinterpret_cast<const char*>(text) : "";
+  }
+  sqlite3_finalize(stmt);
+  return value;
+}
+
+}  // namespace uq::sql

@@ -1,0 +1,80 @@
+// sql/connection.h — one SQLite connection with rqlite's pragmas, a prepared-statement cache and a
+// statement deadline.
+//
+// Owns: the sqlite3 handle (closed on destruction), cached single-statement prepared statements
+// (bounded; re-prepared by SQLite after schema changes), and the progress handler that interrupts a
+// statement once the request's db_timeout deadline passes.
+// Thread: a Connection belongs to exactly one thread (the apply thread or one reader); it is opened
+// with SQLITE_OPEN_NOMUTEX and must never be shared.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/status.h"
+
+namespace uq::sql {
+
+struct ConnectionOptions {
+  std::string path;
+  bool read_only = false;
+  bool foreign_keys = false;
+  bool synchronous_full = true;  // else synchronous=OFF
+  int wal_autocheckpoint = 0;    // rqlite: 0 on the writer, 1000 on readers
+};
+
+class Connection {
+ public:
+  static Result<std::unique_ptr<Connection>> open(const ConnectionOptions& options);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  sqlite3* db() const { return db_; }
+  bool read_only() const { return read_only_; }
+
+  // Runs SQL without results (BEGIN, SAVEPOINT, ...). Returns the SQLite result code.
+  int exec(const char* sql);
+
+  // Statement deadline (CLOCK_MONOTONIC ns; 0 = none). While set, SQLite's progress handler
+  // interrupts any running statement once it passes.
+  void set_deadline(int64_t deadline_ns);
+  bool deadline_passed() const;
+
+  // Prepares the first statement of `sql`. *tail receives the rest. A whole-string single statement
+  // may come from the cache; hand every statement back with release().
+  int prepare(std::string_view sql, sqlite3_stmt** stmt, std::string_view* tail);
+  void release(sqlite3_stmt* stmt);
+
+  // "PRAGMA <name>" as text (for /status).
+  std::string pragma_value(const char* name);
+
+  static constexpr size_t kStatementCacheMax = 256;
+
+ private:
+  explicit Connection(sqlite3* db, bool read_only) : db_(db), read_only_(read_only) {}
+  static int on_progress(void* self);
+
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  sqlite3* db_;
+  bool read_only_;
+  int64_t deadline_ns_ = 0;
+  // Cached statements keyed by their full SQL text; a statement taken out for use is marked busy
+  // so the same text used twice in one request gets a fresh one.
+  struct Cached {
+    sqlite3_stmt* stmt;
+    bool busy;
+  };
+  std::unordered_map<std::string, Cached, Hash, std::equal_to<>> cache_;
+  std::unordered_map<sqlite3_stmt*, std::string_view> cached_by_stmt_;
+};
+
+}  // namespace uq::sql

@@ -1,0 +1,134 @@
+// sql/database.h — the SQLite state machine: one apply thread (the only writer) and a pool of
+// reader threads with read-only connections (WAL mode lets them read while the writer writes).
+//
+// Owns: the database file's connections and threads, the bounded write and read queues, group
+// commit (many write requests in one SQLite transaction, a SAVEPOINT per `transaction` request so
+// each keeps its own atomicity; COMMIT once; every `done` runs after COMMIT returns, i.e. once the
+// writes are durable), WAL checkpoints (the writer's automatic checkpoint is off, as in rqlite; the
+// apply thread checkpoints between batches when the WAL grows past kCheckpointBytes).
+// Thread: every public method is thread-safe. `done` callbacks run on the apply thread (writes) or
+// a reader thread (reads, classification): they must be quick and must not call back into the
+// Database synchronously in a way that waits for it.
+// Errors: SQL errors are inside the response body; open() fails with kIoError if a connection
+// cannot be opened or configured. If SQLite rolls back a group transaction on its own (e.g. ON
+// CONFLICT ROLLBACK, I/O error at COMMIT) the affected requests are re-run one by one in
+// autocommit mode, so no request's effect is lost and each result is what rqlite gives alone.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/status.h"
+#include "sql/exec_options.h"
+#include "sql/request.h"
+
+struct sqlite3;
+
+namespace uq::sql {
+
+class Connection;
+
+struct DatabaseOptions {
+  std::string path;
+  bool foreign_keys = false;
+  int max_readers = 256;
+  int reader_threads = 2;
+  size_t apply_queue_capacity = 65536;
+  // synchronous=FULL on the writer: until the Raft WAL lands the SQLite commit is the durability
+  // point. false = synchronous=OFF (rqlite's setting, durability from the Raft log).
+  bool fsync_on_commit = true;
+  // Upper bound on write requests grouped into one SQLite transaction.
+  size_t group_max_requests = 1024;
+};
+
+// For /status (spec §6.1): values are strings as rqlite reports them.
+struct DatabaseStats {
+  std::string sqlite_version;
+  std::string path;
+  int64_t db_size_bytes = 0;
+  int64_t wal_size_bytes = 0;
+  // busy_timeout, foreign_keys, journal_mode, synchronous, wal_autocheckpoint
+  std::vector<std::pair<std::string, std::string>> rw_pragmas;
+  std::vector<std::pair<std::string, std::string>> ro_pragmas;
+  uint64_t applied_requests = 0;  // write requests completed
+  uint64_t reads_served = 0;      // read requests completed
+  uint64_t group_commits = 0;     // SQLite COMMITs of grouped requests
+  uint64_t group_recoveries = 0;  // groups re-run request by request
+  uint64_t checkpoints = 0;
+};
+
+class Database {
+ public:
+  using Done = std::function<void(Response&&)>;
+  using ClassifyDone = std::function<void(Request&&, bool all_read_only)>;
+
+  static Result<std::unique_ptr<Database>> open(const DatabaseOptions& options);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Queue a request. Never blocks; returns false (and does not call `done`) when the bounded
+  // queue is full or the database is closed.
+  bool submit_write(Kind kind, Request&& request, ExecOptions&& options, Done done);
+  bool submit_read(Kind kind, Request&& request, ExecOptions&& options, Done done);
+  // Runs on a reader: are all statements read-only (sqlite3_stmt_readonly; EXPLAIN counts as a
+  // read; a statement that fails to prepare counts as a write, §15 quirk 17)?
+  bool submit_classify(Request&& request, ClassifyDone done);
+
+  // Drains the queues (every accepted request gets its `done`), then joins the threads.
+  // Idempotent.
+  void close();
+
+  DatabaseStats stats() const;
+
+  static constexpr int64_t kCheckpointBytes = 4 << 20;
+  static constexpr int64_t kTruncateCheckpointBytes = 64 << 20;
+
+ private:
+  struct WriteJob;
+  struct ReadJob;
+  class ApplyLoop;
+
+  explicit Database(const DatabaseOptions& options);
+  void reader_main(Connection* conn);
+  void apply_main();
+  void maybe_checkpoint();
+  static int on_wal_commit(void* self, ::sqlite3* db, const char* name, int pages);
+
+  DatabaseOptions options_;
+  std::unique_ptr<Connection> writer_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+
+  std::mutex write_mu_;
+  std::condition_variable write_cv_;
+  std::deque<WriteJob> write_queue_;  // guarded by write_mu_
+  bool write_closing_ = false;        // guarded by write_mu_
+
+  std::mutex read_mu_;
+  std::condition_variable read_cv_;
+  std::deque<ReadJob> read_queue_;  // guarded by read_mu_
+  bool read_closing_ = false;       // guarded by read_mu_
+
+  std::thread apply_thread_;
+  std::vector<std::thread> reader_threads_;
+  std::once_flag close_once_;
+
+  std::vector<std::pair<std::string, std::string>> rw_pragmas_;
+  std::vector<std::pair<std::string, std::string>> ro_pragmas_;
+  int64_t page_size_ = 4096;
+  std::atomic<int64_t> wal_pages_{0};
+  std::atomic<uint64_t> writes_applied_{0};
+  std::atomic<uint64_t> reads_served_{0};
+  std::atomic<uint64_t> group_commits_{0};
+  std::atomic<uint64_t> group_recoveries_{0};
+  std::atomic<uint64_t> checkpoints_{0};
+};
+
+}  // namespace uq::sql

@@ -1,0 +1,54 @@
+// sql/executor.h — runs one request's statements on one connection, as rqlite does (spec §3.6).
+//
+// Owns: statement order, `;`-separated statements in one string, parameter binding (positional and
+// named, consumed across the statements of a string as the Go driver does), the transaction flag,
+// per-statement errors, timeouts, read-only enforcement on the query path, /db/request's per-
+// statement classification, and writing the envelope ({"results":[..],"time":..,"raft_index":..}).
+// Thread: an Executor belongs to the thread that owns its Connection.
+// Errors: SQL errors become result objects; nothing here fails the whole request except a
+// non-finite REAL (HTTP 500, §3.5) and, on the write path, SQLite rolling back an enclosing group
+// transaction (run_write returns kGroupLost and the caller re-runs the request alone).
+#pragma once
+
+#include <string>
+
+#include "core/json_writer.h"
+#include "sql/connection.h"
+#include "sql/exec_options.h"
+#include "sql/request.h"
+
+namespace uq::sql {
+
+class Executor {
+ public:
+  explicit Executor(Connection* conn) : conn_(conn) {}
+
+  // Read path (/db/query, all-read-only /db/request): writes one result per non-empty statement.
+  void run_read(Kind kind, const Request& request, const ExecOptions& options, core::JsonWriter* w);
+
+  enum class WriteMode {
+    kAlone,    // rqlite's own semantics: autocommit per statement, or BEGIN..COMMIT
+    kGrouped,  // inside the caller's open transaction; a `transaction` request gets a SAVEPOINT
+  };
+  enum class WriteOutcome { kDone, kGroupLost };
+  WriteOutcome run_write(Kind kind, const Request& request, const ExecOptions& options,
+                         WriteMode mode, core::JsonWriter* w);
+
+ private:
+  struct StatementRun;
+  bool run_exec_statement(StatementRun* run);
+  bool run_query_statement(StatementRun* run);
+
+  Connection* conn_;
+};
+
+// Envelope helpers: begin_envelope() opens {"results":[ ; finish_envelope() closes it with "time"
+// and "raft_index" as the options ask, and turns an unencodable value into rqlite's 500.
+void begin_envelope(core::JsonWriter* w);
+Response finish_envelope(core::JsonWriter* w, std::string* body, const ExecOptions& options,
+                         int64_t exec_start_ns);
+
+// {"results":[],"error":"<message>"} (e.g. "disallowed pragma"), status 200.
+Response error_envelope(std::string_view message, const ExecOptions& options);
+
+}  // namespace uq::sql

@@ -1,0 +1,27 @@
+// sql/sql_text.h — small lexical checks on SQL text that must not need a database connection.
+//
+// Owns: skipping whitespace and comments, the leading keyword of each `;`-separated statement,
+// and the §3.10 disallowed-PRAGMA patterns. Pure functions; any thread.
+#pragma once
+
+#include <string_view>
+
+namespace uq::sql {
+
+// Skips whitespace, `-- ...` and `/* ... */` comments from the front of `sql`.
+std::string_view skip_trivia(std::string_view sql);
+
+// True if `sql` holds nothing but whitespace, comments and semicolons.
+bool only_trivia(std::string_view sql);
+
+// True if any statement in `sql` (split at `;` outside quotes, brackets and comments) starts with a
+// keyword SQLite refuses or mishandles inside an enclosing transaction: BEGIN, COMMIT, END,
+// ROLLBACK, SAVEPOINT, RELEASE, VACUUM, ATTACH, DETACH or PRAGMA. Such requests run alone in
+// autocommit mode instead of inside a group commit. False positives (e.g. END inside a trigger
+// body) only cost a flush of the group.
+bool needs_autocommit(std::string_view sql);
+
+// The §3.10 check for one statement string (only its start is examined, as rqlite does).
+bool is_disallowed_pragma(std::string_view sql);
+
+}  // namespace uq::sql

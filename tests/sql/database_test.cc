@@ -1,0 +1,124 @@
+// Golden examples of spec §3.11: request in, exact bytes out.
+#include <gtest/gtest.h>
+
+#include "tests/sql/db_harness.h"
+
+namespace uq::sql::testing {
+namespace {
+
+TEST(Golden, ExecuteAndQueryExamplesAreByteExact) {
+  DbHarness h;
+  EXPECT_EQ(h.execute(R"j(["CREATE TABLE foo (id integer not null primary key, name text)"])j"),
+            R"j({"results":[{}]})j");
+  EXPECT_EQ(h.execute(R"j(["INSERT INTO foo(name) VALUES(\"fiona\")"])j"),
+            R"j({"results":[{"last_insert_id":1,"rows_affected":1}]})j");
+  EXPECT_EQ(h.execute(R"j(["INSERT INTO bar(name) VALUES(\"fiona\")"])j"),
+            R"j({"results":[{"error":"no such table: bar"}]})j");
+  EXPECT_EQ(h.execute(R"j(["INSERT blah blah"])j"),
+            R"j({"results":[{"error":"near \"blah\": syntax error"}]})j");
+  EXPECT_EQ(
+      h.query(R"j(["SELECT * FROM foo"])j"),
+      R"j({"results":[{"columns":["id","name"],"types":["integer","text"],"values":[[1,"fiona"]]}]})j");
+  EXPECT_EQ(h.query(R"j(["INSERT INTO foo(id, name) VALUES(2, \"fiona\")"])j"),
+            R"j({"results":[{"error":"attempt to change database via query operation"}]})j");
+  EXPECT_EQ(h.query(R"j(["SELECT 1"])j"),
+            R"j({"results":[{"columns":["1"],"types":["integer"],"values":[[1]]}]})j");
+}
+
+TEST(Golden, EmptyResultHasNoValuesKey) {
+  DbHarness h;
+  h.execute(R"j(["CREATE TABLE bar (id integer not null primary key, name text)"])j");
+  EXPECT_EQ(h.query(R"j([["SELECT * from bar where name=\"non-existent\""]])j"),
+            R"j({"results":[{"columns":["id","name"],"types":["integer","text"]}]})j");
+}
+
+TEST(Golden, AssociativeAndMultipleQueries) {
+  DbHarness h;
+  h.execute(R"j(["CREATE TABLE foo (id integer not null primary key, name text)",
+               "CREATE TABLE bar (id integer not null primary key, sequence integer)",
+               "INSERT INTO foo(name) VALUES('fiona')", "INSERT INTO foo(name) VALUES('declan')",
+               "INSERT INTO bar(sequence) VALUES(5)"])j");
+  EXPECT_EQ(
+      h.query(R"j([["SELECT * from foo"]])j", assoc()),
+      R"j({"results":[{"types":{"id":"integer","name":"text"},"rows":[{"id":1,"name":"fiona"},{"id":2,"name":"declan"}]}]})j");
+  EXPECT_EQ(
+      h.query(R"j(["SELECT * FROM foo", "SELECT * FROM bar"])j"),
+      R"j({"results":[{"columns":["id","name"],"types":["integer","text"],"values":[[1,"fiona"],[2,"declan"]]},{"columns":["id","sequence"],"types":["integer","integer"],"values":[[1,5]]}]})j");
+}
+
+TEST(Golden, StrictBlobColumnRendersBase64) {
+  DbHarness h;
+  h.execute(R"j(["CREATE TABLE foo (id INTEGER PRIMARY KEY, data BLOB) STRICT",
+               "INSERT INTO foo(id, data) VALUES(1, x'deadbeef')"])j");
+  EXPECT_EQ(h.execute(R"j([["INSERT INTO foo(id, data) VALUES(?, ?)", 2, [222,173,190,239]]])j"),
+            R"j({"results":[{"last_insert_id":2,"rows_affected":1}]})j");
+  EXPECT_EQ(
+      h.query(R"j(["SELECT * FROM foo"])j"),
+      R"j({"results":[{"columns":["id","data"],"types":["integer","blob"],"values":[[1,"3q2+7w=="],[2,"3q2+7w=="]]}]})j");
+}
+
+TEST(Golden, BlobArrayKeepsTextAsString) {
+  DbHarness h;
+  h.execute(R"j(["CREATE TABLE foo (id INTEGER PRIMARY KEY, data BLOB)",
+               "INSERT INTO foo(data) VALUES('fiona')", "INSERT INTO foo(data) VALUES(x'deadbeef')"])j");
+  ExecOptions o;
+  o.blob_array = true;
+  EXPECT_EQ(
+      h.query(R"j(["SELECT data FROM foo"])j", o),
+      R"j({"results":[{"columns":["data"],"types":["blob"],"values":[["fiona"],[[222,173,190,239]]]}]})j");
+}
+
+TEST(Golden, PositionalParameterQuery) {
+  DbHarness h;
+  h.execute(R"j(["CREATE TABLE foo (id integer not null primary key, name text, age integer)",
+               "INSERT INTO foo(name) VALUES('declan')"])j");
+  EXPECT_EQ(
+      h.query(R"j([["SELECT * FROM foo WHERE NAME=?", "declan"]])j"),
+      R"j({"results":[{"columns":["id","name","age"],"types":["integer","text","integer"],"values":[[1,"declan",null]]}]})j");
+}
+
+TEST(Golden, PrettyFormIsByteExact) {
+  DbHarness h;
+  h.execute(R"j(["CREATE TABLE foo (id integer not null primary key, name text)",
+               "INSERT INTO foo(name) VALUES('fiona')"])j");
+  ExecOptions o;
+  o.pretty = true;
+  EXPECT_EQ(h.query(R"j(["SELECT * FROM foo"])j", o), R"j({
+    "results": [
+        {
+            "columns": [
+                "id",
+                "name"
+            ],
+            "types": [
+                "integer",
+                "text"
+            ],
+            "values": [
+                [
+                    1,
+                    "fiona"
+                ]
+            ]
+        }
+    ]
+})j");
+  ExecOptions p;
+  p.pretty = true;
+  EXPECT_EQ(h.execute(R"j(["CREATE TABLE x (a)"])j", p),
+            "{\n    \"results\": [\n        {\n            \"last_insert_id\": 1,\n            "
+            "\"rows_affected\": 1\n        }\n    ]\n}");
+}
+
+TEST(Golden, UnifiedEndpointDocumentedExample) {
+  DbHarness h;
+  h.execute(R"j(["CREATE TABLE foo (id INTEGER NOT NULL PRIMARY KEY, name TEXT, age INTEGER)"])j");
+  EXPECT_EQ(
+      h.request(
+          R"j([["INSERT INTO foo(name, age) VALUES(?, ?)", "fiona", 20], ["INSERT INTO foo(name, age) VALUES(?, ?)", "declan", 30], ["SELECT * FROM foo"], ["SELECT * FROM bar"]])j",
+          assoc()),
+      R"j({"results":[{"last_insert_id":1,"rows_affected":1,"rows":null},{"last_insert_id":2,"rows_affected":1,"rows":null},{"types":{"age":"integer","id":"integer","name":"text"},"rows":[{"age":20,"id":1,"name":"fiona"},{"age":30,"id":2,"name":"declan"}]},{"error":"no such table: bar"}]})j");
+}
+
+}  // namespace
+}  // namespace uq::sql::testing
