@@ -380,6 +380,7 @@ void LoadThread::run() {
     wait.tv_nsec = std::min(kWaitSliceNs, shared_->deadline_ns - now);
     io_uring_cqe* cqe = nullptr;
     io_uring_submit_and_wait_timeout(&ring_->ring, &cqe, 1, &wait, nullptr);
+    stats_.ring_enters++;
     unsigned head = 0;
     unsigned seen = 0;
     io_uring_for_each_cqe(&ring_->ring, head, cqe) {

@@ -51,6 +51,7 @@ struct ThreadStats {
   int64_t conn_errors = 0;     // connection failures (resets, framing errors, server closes)
   int64_t lost = 0;            // measured requests in flight on a failed connection
   int64_t reopens = 0;         // connections the server closed cleanly, reopened
+  int64_t ring_enters = 0;     // io_uring_enter calls of the main loop (syscalls per request)
   int64_t last_answer_ns = 0;  // time of the last measured answer
   std::string first_error;     // the first connection failure, for the report
 };

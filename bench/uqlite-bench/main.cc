@@ -112,11 +112,14 @@ int main(int argc, char** argv) {
   if (failed) {
     return 1;
   }
-  std::fprintf(stderr, "uqlite-bench: io_uring setup: %s\n", threads.front()->ring_mode().c_str());
   std::vector<const uq::bench::ThreadStats*> stats;
+  int64_t enters = 0;
   for (auto& t : threads) {
     stats.push_back(&t->stats());
+    enters += t->stats().ring_enters;
   }
+  std::fprintf(stderr, "uqlite-bench: io_uring %s, %lld ring enters in all\n",
+               threads.front()->ring_mode().c_str(), static_cast<long long>(enters));
   const uq::bench::Summary summary = uq::bench::summarize(stats, elapsed_s);
   std::printf("%s\n%s\n", uq::bench::human_line(cfg, summary).c_str(),
               uq::bench::machine_line(cfg, summary).c_str());
