@@ -13,7 +13,8 @@
 # Knobs (environment): REPS (3), DUR seconds per run (10), CONNS (64), ROWS preloaded for point
 # queries (10000), BATCH statements per batch request (1000), BUILD_DIR (build-release, relative
 # to the repo root or absolute), PORT_BASE (28400: uqlited uses it and +1, nginx +10, etcd +20 and
-# +21), WORKLOADS (space-separated subset of: insert query serial batch-param batch-literal queue),
+# +21), WORKLOADS (space-separated subset of: insert query serial serial-query query-weak
+# query-linearizable batch-param batch-literal queue; all by default, about 25 runs per round),
 # PEERS (subset of: uqlited nginx etcd), KEEP=1 keeps the scratch dir.
 #
 # Rules: traffic goes to 127.0.0.1 only; every run is bounded (wrk -d, uqlite-bench -duration,
@@ -30,7 +31,7 @@ BATCH="${BATCH:-1000}"
 BUILD_DIR="${BUILD_DIR:-build-release}"
 [[ "$BUILD_DIR" = /* ]] || BUILD_DIR="$REPO/$BUILD_DIR"
 PORT_BASE="${PORT_BASE:-28400}"
-WORKLOADS="${WORKLOADS:-insert query serial batch-param batch-literal queue}"
+WORKLOADS="${WORKLOADS:-insert query serial serial-query query-weak query-linearizable batch-param batch-literal queue}"
 PEERS="${PEERS:-uqlited nginx etcd}"
 UQLITED="$BUILD_DIR/server/uqlited"
 UQBENCH="$BUILD_DIR/bench/uqlite-bench/uqlite-bench"
@@ -230,7 +231,20 @@ run_round() {
           wrk_run query "$peer" "$rep" "$CONNS" uq_query.lua LEVEL=none ROWS="$ROWS"
           ub_run query "$peer" "$rep" "req/s" -mode query -level none -rows "$ROWS" -conns "$CONNS" ;;
         serial:etcd) wrk_run serial etcd "$rep" 1 etcd_put.lua ;;
-        serial:*) wrk_run serial "$peer" "$rep" 1 uq_insert.lua ;;
+        serial:*)
+          wrk_run serial "$peer" "$rep" 1 uq_insert.lua
+          ub_run serial "$peer" "$rep" "req/s" -mode insert -conns 1 ;;
+        serial-query:etcd) wrk_run serial-query etcd "$rep" 1 etcd_range.lua SERIALIZABLE=true ;;
+        serial-query:*)
+          wrk_run serial-query "$peer" "$rep" 1 uq_query.lua LEVEL=none ROWS="$ROWS"
+          ub_run serial-query "$peer" "$rep" "req/s" -mode query -level none -rows "$ROWS" -conns 1 ;;
+        query-weak:uqlited)
+          ub_run query-weak uqlited "$rep" "req/s" -mode query -level weak -rows "$ROWS" -conns "$CONNS" ;;
+        query-linearizable:uqlited)
+          ub_run query-linearizable uqlited "$rep" "req/s" -mode query -level linearizable \
+            -rows "$ROWS" -conns "$CONNS" ;;
+        query-linearizable:etcd)
+          wrk_run query-linearizable etcd "$rep" "$CONNS" etcd_range.lua SERIALIZABLE=false ;;
         batch-param:uqlited)
           ub_run batch-param uqlited "$rep" "rows/s" -mode batch -param -batch "$BATCH" -conns 8 ;;
         batch-literal:uqlited)
@@ -317,7 +331,10 @@ def table(path):
         lo, hi = (min(rates), max(rates)) if rates else (float("nan"), float("nan"))
         ratio = "–"
         if peer != "uqlited":
-            uq = medians.get((w, "uqlited", gen, unit), medians.get((w, "uqlited", "wrk", unit)))
+            uq = None
+            for g in (gen, "wrk", "ub"):  # same generator first, then whichever uqlited has
+                if uq is None:
+                    uq = medians.get((w, "uqlited", g, unit))
             if uq is not None and uq == uq and medians[key] > 0:
                 ratio = f"{uq / medians[key]:.2f}"
         errs = int(sum(r[3] for r in rows if r[3] == r[3]))
@@ -370,8 +387,9 @@ main() {
     python3 "$WORKDIR/stats.py" table "$TSV"
     echo
     echo "Rates are successful answers (rows for batch workloads) per second; median and min–max over"
-    echo "the runs. uqlite ÷ peer compares uqlited's median with the same generator (wrk when the peer"
-    echo "has only wrk rows). query: uqlited/nginx at level=none, etcd serializable range."
+    echo "the runs. uqlite ÷ peer compares uqlited's median with the same generator (else with"
+    echo "whichever uqlited row the workload has). query and serial-query: uqlited/nginx at"
+    echo "level=none, etcd serializable range; query-linearizable: etcd linearizable range."
     echo "gen CPU %: the load generator's own CPU, of one core (2 cores = 200 % for the machine)."
     [[ -n "${UP[uqlited]:-}" ]] || echo "uqlited: skipped (binary absent or not ready)."
   } >"$TABLE"
