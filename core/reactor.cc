@@ -105,7 +105,10 @@ void Reactor::arm_wake_read() {
 }
 
 void Reactor::WakeRead::complete(int32_t res, uint32_t /*flags*/) {
-  UQ_CHECK(res == sizeof(uint64_t) || res == -EINTR || res == -EAGAIN, "eventfd read: %d", res);
+  // ECANCELED: the thread that submitted the read exited (io_uring cancels a task's requests
+  // when it exits), e.g. between two run() calls on different threads; just read again.
+  UQ_CHECK(res == sizeof(uint64_t) || res == -EINTR || res == -EAGAIN || res == -ECANCELED,
+           "eventfd read: %d", res);
   // Clear before draining: a post() that lands after this sees false and writes again, so no
   // wake-up is lost; one that lands before is drained by this turn of the loop.
   reactor_->wake_pending_.store(false, std::memory_order_seq_cst);

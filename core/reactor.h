@@ -55,7 +55,9 @@ class Reactor {
   // in the submitting thread.
   io_uring_sqe* get_sqe();
 
-  // Runs the loop on the calling thread until stop(). May be called again after it returns.
+  // Runs the loop on the calling thread until stop(). May be called again after it returns, but
+  // when the thread that ran it exits, io_uring cancels the requests it submitted (their owners
+  // see -ECANCELED), so keep one thread per reactor for its whole life.
   void run();
   // Any thread; run() returns after the current iteration.
   void stop();

@@ -66,4 +66,43 @@ class ServerHarness {
   std::thread thread_;
 };
 
+// Echoes method, path, query and body so tests can see what the parser delivered.
+inline void echo_handler(const HttpRequest& request, HttpResponder responder) {
+  HttpResponse response;
+  response.headers.emplace_back("Content-Type", "text/plain");
+  response.body = std::string(request.method) + " " + std::string(request.path) +
+                  " q=" + std::string(request.query) + " body=" + std::string(request.body);
+  responder.respond(std::move(response));
+}
+
+// Parameter: true = force the single-shot accept/recv fallback, false = multishot where the
+// kernel has it.
+class ServerTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void start(HttpHandler handler) { start(HttpServerOptions{}, std::move(handler)); }
+  void start(HttpServerOptions options, HttpHandler handler) {
+    if (!harness_.start(std::move(options), std::move(handler), GetParam())) {
+      if (!harness_.skip_reason.empty()) {
+        GTEST_SKIP() << harness_.skip_reason;
+      }
+      FAIL() << "server did not start";
+    }
+  }
+  uint16_t port() { return harness_.port(); }
+  ServerHarness harness_;
+};
+
+// Starts the fixture's server; returns from the test when it was skipped or failed to start.
+#define UQ_START_OR_RETURN(...)             \
+  do {                                      \
+    start(__VA_ARGS__);                     \
+    if (IsSkipped() || HasFatalFailure()) { \
+      return;                               \
+    }                                       \
+  } while (0)
+
+inline std::string path_name(const ::testing::TestParamInfo<bool>& info) {
+  return info.param ? "SingleShot" : "Multishot";
+}
+
 }  // namespace uq::net::test

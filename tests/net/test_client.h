@@ -137,7 +137,11 @@ class TestClient {
       return false;
     }
     char byte;
-    ssize_t n = recv(fd_, &byte, 1, 0);
+    ssize_t n;
+    do {
+      n = recv(fd_, &byte, 1, 0);
+    } while (n < 0 && errno == EINTR);
+    last_errno_ = n < 0 ? errno : 0;
     if (n == 0) {
       return true;
     }
@@ -159,6 +163,7 @@ class TestClient {
     return out;
   }
 
+  int last_errno() const { return last_errno_; }
   void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
 
  private:
@@ -176,6 +181,7 @@ class TestClient {
   }
 
   int fd_ = -1;
+  int last_errno_ = 0;
   bool connected_ = false;
   std::string buffer_;
 };
