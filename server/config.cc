@@ -11,86 +11,139 @@ namespace {
 
 void register_flags(FlagSet* f, Config* c, bool* version) {
   f->add_bool("version", version, "Show version information and exit");
-  f->add_string("node-id", &c->node_id, "Unique ID for node. If not set, set to advertised Raft address");
-  f->add_string("extensions-path", &c->extensions_path, "Comma-delimited list of paths to directories, zipfiles, or tar.gz files containing SQLite extensions");
-  f->add_int("reactors", &c->reactors, "Number of HTTP reactor threads, each with its own io_uring (0 = one per core)");
+  f->add_string("node-id", &c->node_id,
+                "Unique ID for node. If not set, set to advertised Raft address");
+  f->add_string("extensions-path", &c->extensions_path,
+                "Comma-delimited list of paths to directories, zipfiles, or tar.gz files "
+                "containing SQLite extensions");
+  f->add_int("reactors", &c->reactors,
+             "Number of HTTP reactor threads, each with its own io_uring (0 = one per core)");
 
-  f->add_string("http-addr", &c->http_addr, "HTTP server bind address. To enable HTTPS, set X.509 certificate and key");
-  f->add_string("http-adv-addr", &c->http_adv_addr, "Advertised HTTP address. If not set, same as HTTP server bind address");
-  f->add_string("http-allow-origin", &c->http_allow_origin, "Value to set for Access-Control-Allow-Origin HTTP header");
+  f->add_string("http-addr", &c->http_addr,
+                "HTTP server bind address. To enable HTTPS, set X.509 certificate and key");
+  f->add_string("http-adv-addr", &c->http_adv_addr,
+                "Advertised HTTP address. If not set, same as HTTP server bind address");
+  f->add_string("http-allow-origin", &c->http_allow_origin,
+                "Value to set for Access-Control-Allow-Origin HTTP header");
   f->add_string("http-cert", &c->http_cert, "Path to HTTPS X.509 certificate");
   f->add_string("http-key", &c->http_key, "Path to HTTPS X.509 private key");
   f->add_string("http-ca-cert", &c->http_ca_cert, "Path to X.509 CA certificate for HTTPS");
   f->add_bool("http-verify-client", &c->http_verify_client, "Enable mutual TLS for HTTPS");
-  f->add_string("http-verify-common-name", &c->http_verify_common_name, "Required Common Name of client certificates");
-  f->add_string("auth", &c->auth, "Path to authentication and authorization file. If not set, not enabled");
-  f->add_int("http-max-body-bytes", &c->http_max_body_bytes, "Largest HTTP request body accepted (413 above)");
+  f->add_string("http-verify-common-name", &c->http_verify_common_name,
+                "Required Common Name of client certificates");
+  f->add_string("auth", &c->auth,
+                "Path to authentication and authorization file. If not set, not enabled");
+  f->add_int("http-max-body-bytes", &c->http_max_body_bytes,
+             "Largest HTTP request body accepted (413 above)");
   f->add_int("http-max-conns", &c->http_max_connections, "Most open HTTP connections per reactor");
 
-  f->add_string("node-cert", &c->node_cert, "Path to X.509 certificate for node-to-node mutual authentication and encryption");
-  f->add_string("node-key", &c->node_key, "Path to X.509 private key for node-to-node mutual authentication and encryption");
-  f->add_string("node-ca-cert", &c->node_ca_cert, "Path to X.509 CA certificate for node-to-node encryption");
-  f->add_bool("node-no-verify", &c->node_no_verify, "Skip verification of any node-node certificate");
-  f->add_bool("node-verify-client", &c->node_verify_client, "Enable mutual TLS for node-to-node communication");
-  f->add_string("node-verify-server-name", &c->node_verify_server_name, "Hostname to verify on certificate returned by a node");
-  f->add_string("node-verify-common-name", &c->node_verify_common_name, "Required Common Name of node certificates");
+  f->add_string("node-cert", &c->node_cert,
+                "Path to X.509 certificate for node-to-node mutual authentication and encryption");
+  f->add_string("node-key", &c->node_key,
+                "Path to X.509 private key for node-to-node mutual authentication and encryption");
+  f->add_string("node-ca-cert", &c->node_ca_cert,
+                "Path to X.509 CA certificate for node-to-node encryption");
+  f->add_bool("node-no-verify", &c->node_no_verify,
+              "Skip verification of any node-node certificate");
+  f->add_bool("node-verify-client", &c->node_verify_client,
+              "Enable mutual TLS for node-to-node communication");
+  f->add_string("node-verify-server-name", &c->node_verify_server_name,
+                "Hostname to verify on certificate returned by a node");
+  f->add_string("node-verify-common-name", &c->node_verify_common_name,
+                "Required Common Name of node certificates");
 
   f->add_string("raft-addr", &c->raft_addr, "Raft communication bind address");
-  f->add_string("raft-adv-addr", &c->raft_adv_addr, "Advertised Raft communication address. If not set, same as Raft bind address");
-  f->add_string("join", &c->join, "Comma-delimited list of nodes, in host:port form, through which a cluster can be joined");
+  f->add_string("raft-adv-addr", &c->raft_adv_addr,
+                "Advertised Raft communication address. If not set, same as Raft bind address");
+  f->add_string(
+      "join", &c->join,
+      "Comma-delimited list of nodes, in host:port form, through which a cluster can be joined");
   f->add_int("join-attempts", &c->join_attempts, "Number of join attempts to make");
   f->add_duration("join-interval", &c->join_interval, "Period between join attempts");
-  f->add_string("join-as", &c->join_as, "Username in authentication file to join as. If not set, joins anonymously");
-  f->add_int("bootstrap-expect", &c->bootstrap_expect, "Minimum number of nodes required for a bootstrap");
-  f->add_duration("bootstrap-expect-timeout", &c->bootstrap_expect_timeout, "Maximum time for bootstrap process");
-  f->add_string("disco-mode", &c->disco_mode, "Choose clustering discovery mode. If not set, no node discovery is performed");
+  f->add_string("join-as", &c->join_as,
+                "Username in authentication file to join as. If not set, joins anonymously");
+  f->add_int("bootstrap-expect", &c->bootstrap_expect,
+             "Minimum number of nodes required for a bootstrap");
+  f->add_duration("bootstrap-expect-timeout", &c->bootstrap_expect_timeout,
+                  "Maximum time for bootstrap process");
+  f->add_string("disco-mode", &c->disco_mode,
+                "Choose clustering discovery mode. If not set, no node discovery is performed");
   f->add_string("disco-key", &c->disco_key, "Key prefix for cluster discovery service");
-  f->add_string("disco-config", &c->disco_config, "Set discovery config, or path to cluster discovery config file");
+  f->add_string("disco-config", &c->disco_config,
+                "Set discovery config, or path to cluster discovery config file");
   f->add_bool("raft-non-voter", &c->raft_non_voter, "Configure as non-voting node");
-  f->add_duration("cluster-connect-timeout", &c->cluster_connect_timeout, "Timeout for initial connection to other nodes");
-  f->add_bool("raft-cluster-remove-shutdown", &c->raft_cluster_remove_shutdown, "Node removes itself from cluster on graceful shutdown");
-  f->add_bool("raft-shutdown-stepdown", &c->raft_shutdown_stepdown, "If leader, stepdown before shutting down. Enabled by default");
-  f->add_bool("raft-remove-shutdown", &c->raft_remove_shutdown, "Shutdown Raft if node removed from cluster");
-  f->add_duration("raft-reap-node-timeout", &c->raft_reap_node_timeout, "Time after which a non-reachable voting node will be reaped. If not set, no reaping takes place");
-  f->add_duration("raft-reap-read-only-node-timeout", &c->raft_reap_read_only_node_timeout, "Time after which a non-reachable non-voting node will be reaped. If not set, no reaping takes place");
+  f->add_duration("cluster-connect-timeout", &c->cluster_connect_timeout,
+                  "Timeout for initial connection to other nodes");
+  f->add_bool("raft-cluster-remove-shutdown", &c->raft_cluster_remove_shutdown,
+              "Node removes itself from cluster on graceful shutdown");
+  f->add_bool("raft-shutdown-stepdown", &c->raft_shutdown_stepdown,
+              "If leader, stepdown before shutting down. Enabled by default");
+  f->add_bool("raft-remove-shutdown", &c->raft_remove_shutdown,
+              "Shutdown Raft if node removed from cluster");
+  f->add_duration("raft-reap-node-timeout", &c->raft_reap_node_timeout,
+                  "Time after which a non-reachable voting node will be reaped. If not set, no "
+                  "reaping takes place");
+  f->add_duration("raft-reap-read-only-node-timeout", &c->raft_reap_read_only_node_timeout,
+                  "Time after which a non-reachable non-voting node will be reaped. If not set, no "
+                  "reaping takes place");
 
   f->add_duration("raft-heartbeat-timeout", &c->raft_heartbeat_timeout, "Raft heartbeat timeout");
   f->add_duration("raft-election-timeout", &c->raft_election_timeout, "Raft election timeout");
   f->add_duration("raft-commit-timeout", &c->raft_commit_timeout, "Raft commit timeout");
-  f->add_duration("raft-leader-lease-timeout", &c->raft_leader_lease_timeout, "Raft leader lease timeout. Use 0s for Raft default");
+  f->add_duration("raft-leader-lease-timeout", &c->raft_leader_lease_timeout,
+                  "Raft leader lease timeout. Use 0s for Raft default");
   f->add_duration("raft-apply-timeout", &c->raft_apply_timeout, "Raft apply timeout");
-  f->add_int("raft-snap", &c->raft_snap, "Number of outstanding log entries which triggers Raft snapshot");
-  f->add_int("raft-snap-wal-size", &c->raft_snap_wal_size, "SQLite WAL file size in bytes which triggers Raft snapshot. Set to 0 to disable");
+  f->add_int("raft-snap", &c->raft_snap,
+             "Number of outstanding log entries which triggers Raft snapshot");
+  f->add_int("raft-snap-wal-size", &c->raft_snap_wal_size,
+             "SQLite WAL file size in bytes which triggers Raft snapshot. Set to 0 to disable");
   f->add_duration("raft-snap-int", &c->raft_snap_int, "Snapshot threshold check interval");
   f->add_string("raft-log-level", &c->raft_log_level, "Minimum log level for Raft module");
-  f->add_bool("compress-snap-transport", &c->compress_snap_transport, "Compress snapshots sent to other nodes");
+  f->add_bool("compress-snap-transport", &c->compress_snap_transport,
+              "Compress snapshots sent to other nodes");
 
   f->add_bool("fk", &c->fk, "Enable SQLite foreign key constraints");
-  f->add_int("db-max-ro-conns", &c->db_max_ro_conns, "Maximum number of concurrent read-only database connections. 0 means no limit");
-  f->add_duration("auto-vacuum-int", &c->auto_vacuum_int, "Period between automatic VACUUMs. It not set, not enabled");
-  f->add_duration("auto-optimize-int", &c->auto_optimize_int, "Period between automatic 'PRAGMA optimize'. Set to 0h to disable");
+  f->add_int("db-max-ro-conns", &c->db_max_ro_conns,
+             "Maximum number of concurrent read-only database connections. 0 means no limit");
+  f->add_duration("auto-vacuum-int", &c->auto_vacuum_int,
+                  "Period between automatic VACUUMs. It not set, not enabled");
+  f->add_duration("auto-optimize-int", &c->auto_optimize_int,
+                  "Period between automatic 'PRAGMA optimize'. Set to 0h to disable");
 
   f->add_int("write-queue-capacity", &c->write_queue_capacity, "QueuedWrites queue capacity");
   f->add_int("write-queue-batch-size", &c->write_queue_batch_size, "QueuedWrites queue batch size");
   f->add_duration("write-queue-timeout", &c->write_queue_timeout, "QueuedWrites queue timeout");
-  f->add_bool("write-queue-tx", &c->write_queue_tx, "Use a transaction when processing a queued write");
+  f->add_bool("write-queue-tx", &c->write_queue_tx,
+              "Use a transaction when processing a queued write");
 
-  f->add_string("auto-backup", &c->auto_backup, "Path to automatic backup configuration file. If not set, not enabled");
-  f->add_string("auto-restore", &c->auto_restore, "Path to automatic restore configuration file. If not set, not enabled");
-  f->add_string("cdc-config", &c->cdc_config, "CDC config. Can be a URL, 'stdout', or path to a JSON config file. If not set, CDC is disabled");
-  f->add_string("otlp-endpoint", &c->otlp_endpoint, "OpenTelemetry collector endpoint (host:port). If not set, OTLP export is disabled");
+  f->add_string("auto-backup", &c->auto_backup,
+                "Path to automatic backup configuration file. If not set, not enabled");
+  f->add_string("auto-restore", &c->auto_restore,
+                "Path to automatic restore configuration file. If not set, not enabled");
+  f->add_string("cdc-config", &c->cdc_config,
+                "CDC config. Can be a URL, 'stdout', or path to a JSON config file. If not set, "
+                "CDC is disabled");
+  f->add_string(
+      "otlp-endpoint", &c->otlp_endpoint,
+      "OpenTelemetry collector endpoint (host:port). If not set, OTLP export is disabled");
   f->add_duration("otlp-interval", &c->otlp_interval, "OTLP metrics export interval");
   f->add_bool("otlp-insecure", &c->otlp_insecure, "Use plaintext gRPC to the OTLP collector");
-  f->add_bool("otlp-no-verify", &c->otlp_no_verify, "Skip verification of the OTLP collector certificate");
+  f->add_bool("otlp-no-verify", &c->otlp_no_verify,
+              "Skip verification of the OTLP collector certificate");
   f->add_string("otlp-ca-cert", &c->otlp_ca_cert, "Path to CA certificate for the OTLP collector");
   f->add_string("otlp-cert", &c->otlp_cert, "Path to client certificate for the OTLP collector");
   f->add_string("otlp-key", &c->otlp_key, "Path to client key for the OTLP collector");
-  f->add_string("cpu-profile", &c->cpu_profile, "Path to file for CPU profiling information (accepted, ignored)");
-  f->add_string("mem-profile", &c->mem_profile, "Path to file for memory profiling information (accepted, ignored)");
-  f->add_string("trace-profile", &c->trace_profile, "Path to file for trace profiling information (accepted, ignored)");
+  f->add_string("cpu-profile", &c->cpu_profile,
+                "Path to file for CPU profiling information (accepted, ignored)");
+  f->add_string("mem-profile", &c->mem_profile,
+                "Path to file for memory profiling information (accepted, ignored)");
+  f->add_string("trace-profile", &c->trace_profile,
+                "Path to file for trace profiling information (accepted, ignored)");
 }
 
-Status fatal(std::string message) { return error(Code::kUnavailable, std::move(message)); }
+Status fatal(std::string message) {
+  return error(Code::kUnavailable, std::move(message));
+}
 
 bool file_exists(const std::string& path) {
   struct stat st {};
@@ -111,8 +164,8 @@ Status validate_address(const std::string& what, const std::string& addr, bool a
     return fatal("failed to parse " + what + " address " + addr + ": missing port in address");
   }
   if (advertised && is_unspecified_host(host)) {
-    return fatal("advertised " + what + " address " + addr +
-                 " is not routable: set -" + (what == "HTTP" ? "http" : "raft") + "-adv-addr");
+    return fatal("advertised " + what + " address " + addr + " is not routable: set -" +
+                 (what == "HTTP" ? "http" : "raft") + "-adv-addr");
   }
   return Status::ok();
 }

@@ -1,5 +1,6 @@
 // The data API: /db/execute, /db/query, /db/request and /db/sql (spec §3, §4, §7).
 #include <random>
+#include <thread>
 
 #include "core/json_writer.h"
 #include "server/http_api.h"
@@ -22,6 +23,27 @@ uint64_t next_random(void*) {
   return generator();
 }
 
+// The immediate answer to a queued write: {"results":[],"sequence_number":N} (spec §5).
+std::string queued_body(uint64_t sequence, bool timings, bool pretty, int64_t start_ns) {
+  std::string body;
+  core::JsonWriter writer(&body, pretty);
+  writer.begin_object();
+  writer.key("results");
+  writer.begin_array();
+  writer.end_array();
+  if (timings) {
+    int64_t elapsed = sql::monotonic_ns() - start_ns;
+    if (elapsed > 0) {
+      writer.key("time");
+      writer.value_double(static_cast<double>(elapsed) / 1e9);
+    }
+  }
+  writer.key("sequence_number");
+  writer.value_uint(sequence);
+  writer.end_object();
+  return body;
+}
+
 }  // namespace
 
 sql::ExecOptions HttpApi::exec_options(const Call& call) const {
@@ -38,9 +60,9 @@ sql::ExecOptions HttpApi::exec_options(const Call& call) const {
   return options;
 }
 
-void HttpApi::prepare_statements(const QueryParams& params, bool rewrite, sql::Request* request,
-                                 sql::ExecOptions* options) const {
-  if (params.has("noparse")) {
+void HttpApi::prepare_statements(const QueryParams& params, bool rewrite, bool honour_noparse,
+                                 sql::Request* request, sql::ExecOptions* options) const {
+  if (honour_noparse && params.has("noparse")) {
     return;
   }
   sql::rewrite::Options rewrite_options;
@@ -62,9 +84,14 @@ void HttpApi::prepare_statements(const QueryParams& params, bool rewrite, sql::R
 }
 
 void HttpApi::handle_execute(const Call& call) {
+  if (call.params.has("queue")) {
+    handle_queued_execute(call);
+    return;
+  }
   node_.counters().add("http", "executions");
-  auto parsed = is_text_plain(call.request) ? sql::Result<sql::Request>(sql::request_from_sql(call.request.body))
-                                            : sql::parse_request(call.request.body);
+  auto parsed = is_text_plain(call.request)
+                    ? sql::Result<sql::Request>(sql::request_from_sql(call.request.body))
+                    : sql::parse_request(call.request.body);
   if (!parsed.is_ok()) {
     reply_text_error(call.responder, 400, parsed.status().message());
     return;
@@ -76,11 +103,95 @@ void HttpApi::handle_execute(const Call& call) {
     return;
   }
   sql::ExecOptions options = exec_options(call);
-  prepare_statements(call.params, true, &request, &options);
+  prepare_statements(call.params, true, true, &request, &options);
   if (!node_.db().submit_write(sql::Kind::kExecute, std::move(request), std::move(options),
                                completion(call.responder))) {
     reply_text_error(call.responder, 503, "write queue full");
   }
+}
+
+void HttpApi::handle_queued_execute(const Call& call) {
+  node_.counters().add("http", "queued_executions");
+  bool wait = call.params.has("wait");
+  // Only the JSON forms are queued; unlike rqlite (quirk 9) a body that cannot be parsed, or
+  // that holds a disallowed PRAGMA, is refused now rather than queued and retried forever.
+  auto parsed = sql::parse_request(call.request.body, /*allow_empty=*/wait);
+  if (!parsed.is_ok()) {
+    reply_text_error(call.responder, 400, parsed.status().message());
+    return;
+  }
+  auto request = std::make_shared<sql::Request>(std::move(*parsed));
+  node_.counters().add("http", "execute_stmts_rx",
+                       static_cast<int64_t>(request->statements.size()));
+  if (sql::has_disallowed_pragma(*request)) {
+    reply_envelope_error(call, "disallowed pragma");
+    return;
+  }
+  // Rewriting happens at enqueue time; noparse is not consulted for queued writes (spec §5).
+  sql::ExecOptions options;
+  prepare_statements(call.params, /*rewrite=*/true, /*honour_noparse=*/false, request.get(),
+                     &options);
+  auto give_up = std::chrono::steady_clock::now() +
+                 call.params.duration_or("timeout", std::chrono::seconds(30));
+  enqueue_or_wait(call.responder, std::move(request), wait, call.params.has("timings"),
+                  call.params.has("pretty"), call.start_ns, give_up);
+}
+
+void HttpApi::enqueue_or_wait(net::HttpResponder responder, std::shared_ptr<sql::Request> request,
+                              bool wait, bool timings, bool pretty, int64_t start_ns,
+                              std::chrono::steady_clock::time_point give_up) {
+  // Reactor-local: whichever of "applied" and "timed out" comes first answers.
+  auto answered = std::make_shared<bool>(false);
+  auto timer = std::make_shared<uint64_t>(0);
+  auto sequence = std::make_shared<uint64_t>(0);
+  WriteQueue::Waiter waiter;
+  if (wait) {
+    core::Reactor* reactor = &reactor_;
+    waiter = [this, reactor, responder, answered, timer, sequence, timings, pretty,
+              start_ns](bool applied) {
+      auto deliver = [=, this] {
+        if (*answered) {
+          return;
+        }
+        *answered = true;
+        reactor_.cancel_timer(*timer);
+        if (applied) {
+          reply_json(responder, queued_body(*sequence, timings, pretty, start_ns), true);
+        } else {
+          reply_text_error(responder, 503, "queue closed");
+        }
+      };
+      while (!reactor->post(deliver)) {
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+    };
+  }
+  *sequence = node_.write_queue().enqueue(sql::Request(*request), waiter);
+  if (*sequence == 0) {
+    if (std::chrono::steady_clock::now() >= give_up) {
+      reply_text_error(responder, 503, "queue full");
+      return;
+    }
+    reactor_.add_timer(std::chrono::milliseconds(1), [=, this] {
+      enqueue_or_wait(responder, request, wait, timings, pretty, start_ns, give_up);
+    });
+    return;
+  }
+  if (!wait) {
+    reply_json(responder, queued_body(*sequence, timings, pretty, start_ns), true);
+    return;
+  }
+  auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
+      give_up - std::chrono::steady_clock::now());
+  *timer = reactor_.add_timer(std::max(remaining, std::chrono::milliseconds(0)),
+                              [this, responder, answered] {
+                                if (*answered) {
+                                  return;
+                                }
+                                *answered = true;
+                                // The statements stay queued and are still applied later.
+                                reply_text_error(responder, 408, "queue wait timeout");
+                              });
 }
 
 void HttpApi::handle_query(const Call& call) {
@@ -103,8 +214,9 @@ void HttpApi::handle_query(const Call& call) {
     }
     request = sql::request_from_sql(*q);
   } else {
-    auto parsed = is_text_plain(call.request) ? sql::Result<sql::Request>(sql::request_from_sql(call.request.body))
-                                              : sql::parse_request(call.request.body);
+    auto parsed = is_text_plain(call.request)
+                      ? sql::Result<sql::Request>(sql::request_from_sql(call.request.body))
+                      : sql::parse_request(call.request.body);
     if (!parsed.is_ok()) {
       reply_text_error(call.responder, 400, parsed.status().message());
       return;
@@ -118,7 +230,7 @@ void HttpApi::handle_query(const Call& call) {
   }
   sql::ExecOptions options = exec_options(call);
   // Only strong reads pass through the log, so only they are rewritten (spec §7.1, quirk 16).
-  prepare_statements(call.params, read_level(call.params) == "strong", &request, &options);
+  prepare_statements(call.params, read_level(call.params) == "strong", true, &request, &options);
   options.force_query.clear();
   // A single node is its own leader: every level reads the local database, which already holds
   // every acknowledged write because writes are acknowledged only once applied.
@@ -142,19 +254,19 @@ void HttpApi::handle_request(const Call& call) {
     return;
   }
   sql::ExecOptions options = exec_options(call);
-  prepare_statements(call.params, true, &request, &options);
+  prepare_statements(call.params, true, true, &request, &options);
   bool strong = read_level(call.params) == "strong";
   sql::Database* db = &node_.db();
   auto done = completion(call.responder);
   auto route = [db, strong, options = std::move(options), done](sql::Request&& classified,
-                                                                  bool all_read_only) mutable {
+                                                                bool all_read_only) mutable {
     // Runs on a reader thread. Read-only requests below `strong` are served like queries; any
     // write sends the whole request down the write path (spec §4.3).
-    bool queued = all_read_only && !strong
-                      ? db->submit_read(sql::Kind::kRequest, std::move(classified),
-                                        std::move(options), done)
-                      : db->submit_write(sql::Kind::kRequest, std::move(classified),
-                                         std::move(options), done);
+    bool queued =
+        all_read_only && !strong
+            ? db->submit_read(sql::Kind::kRequest, std::move(classified), std::move(options), done)
+            : db->submit_write(sql::Kind::kRequest, std::move(classified), std::move(options),
+                               done);
     if (!queued) {
       done(sql::Response{503, "queue full\n", false});
     }
@@ -208,10 +320,7 @@ void HttpApi::handle_sql(const Call& call) {
   }
   writer.end_array();
   if (call.params.has("timings")) {
-    timespec now_ts{};
-    clock_gettime(CLOCK_MONOTONIC, &now_ts);
-    int64_t elapsed = static_cast<int64_t>(now_ts.tv_sec) * 1000000000 + now_ts.tv_nsec -
-                      call.start_ns;
+    int64_t elapsed = sql::monotonic_ns() - call.start_ns;
     if (elapsed > 0) {
       writer.key("time");
       writer.value_double(static_cast<double>(elapsed) / 1e9);

@@ -65,7 +65,9 @@ std::string friendly_bytes(int64_t bytes) {
   return buffer;
 }
 
-std::string api_url(const Config& config) { return "http://" + config.effective_http_adv_addr(); }
+std::string api_url(const Config& config) {
+  return "http://" + config.effective_http_adv_addr();
+}
 
 // The node object of /nodes and /leader; key order is the Go struct's (spec §6.2).
 JsonNode self_node_object(const Config& config, std::chrono::nanoseconds contact_time) {
@@ -193,7 +195,7 @@ JsonNode status_document(Node& node) {
   queue["max_size"] = config.write_queue_capacity;
   queue["batch_size"] = config.write_queue_batch_size;
   queue["timeout"] = format_duration(config.write_queue_timeout);
-  queue["sequence_number"] = 0;
+  queue["sequence_number"] = node.write_queue().applied_sequence();
   http["tls"]["enabled"] = "false";
   auto now = std::chrono::system_clock::now();
   doc["node"]["start_time"] = rfc3339(node.start_time());
@@ -248,7 +250,8 @@ void HttpApi::handle_status(const Call& call) {
   JsonNode doc = status_document(node_);
   auto key = call.params.get("key");
   // With key the sub-tree is re-encoded compactly; pretty has no effect (spec §6.1).
-  std::string body = key ? doc.find_path(*key).encode(false) : doc.encode(call.params.has("pretty"));
+  std::string body =
+      key ? doc.find_path(*key).encode(false) : doc.encode(call.params.has("pretty"));
   reply_json(call.responder, std::move(body), false);
 }
 
@@ -297,14 +300,14 @@ void HttpApi::handle_readyz(const Call& call) {
   core::Reactor* reactor = &reactor_;
   net::HttpResponder responder = call.responder;
   auto done = [this, reactor, responder, prefix, text_reply](sql::Response&& result) {
-    bool ok = result.http_status == 200 &&
-              result.body == R"({"results":[{"columns":["1"],"types":["integer"],"values":[[1]]}]})";
-    std::string body = ok ? prefix + "\n[+]db ok"
-                          : prefix + "\n[+]db not ok: (" + result.body + ")";
+    bool ok =
+        result.http_status == 200 &&
+        result.body == R"({"results":[{"columns":["1"],"types":["integer"],"values":[[1]]}]})";
+    std::string body =
+        ok ? prefix + "\n[+]db ok" : prefix + "\n[+]db not ok: (" + result.body + ")";
     int status = ok ? 200 : 503;
-    while (!reactor->post([text_reply, responder, status, body] {
-      text_reply(responder, status, body);
-    })) {
+    while (!reactor->post(
+        [text_reply, responder, status, body] { text_reply(responder, status, body); })) {
       timespec pause{0, 100000};
       nanosleep(&pause, nullptr);
     }

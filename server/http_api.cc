@@ -95,12 +95,6 @@ bool method_allowed(const RouteSpec& spec, std::string_view method) {
   return false;
 }
 
-int64_t monotonic_ns() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
-}
-
 // Go's http.Redirect: the Location header, and for GET/HEAD a short HTML body.
 net::HttpResponse redirect(int status, std::string_view method, const std::string& location) {
   net::HttpResponse out;
@@ -152,8 +146,7 @@ void HttpApi::finish(net::HttpResponder responder, net::HttpResponse&& response)
   http_->respond(responder, std::move(response));
 }
 
-void HttpApi::reply_text_error(net::HttpResponder responder, int status,
-                               std::string_view message) {
+void HttpApi::reply_text_error(net::HttpResponder responder, int status, std::string_view message) {
   net::HttpResponse out = response(status);
   out.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
   out.headers.emplace_back("X-Content-Type-Options", "nosniff");
@@ -218,7 +211,7 @@ sql::Database::Done HttpApi::completion(net::HttpResponder responder) {
 }
 
 void HttpApi::handle(const net::HttpRequest& request, net::HttpResponder responder) {
-  int64_t start_ns = monotonic_ns();
+  int64_t start_ns = sql::monotonic_ns();
   // OPTIONS is answered before any parsing (spec §2.2).
   if (request.method == "OPTIONS") {
     finish(responder, response(200));

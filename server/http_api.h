@@ -7,7 +7,9 @@
 // writes responses on its connections.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -38,6 +40,12 @@ class HttpApi {
 
   // Data API (data_api.cc).
   void handle_execute(const Call& call);
+  void handle_queued_execute(const Call& call);
+  // Retries enqueueing while the queue is full, up to the request's timeout (spec §5: a full
+  // queue makes new queued requests wait).
+  void enqueue_or_wait(net::HttpResponder responder, std::shared_ptr<sql::Request> request,
+                       bool wait, bool timings, bool pretty, int64_t start_ns,
+                       std::chrono::steady_clock::time_point give_up);
   void handle_query(const Call& call);
   void handle_request(const Call& call);
   void handle_sql(const Call& call);
@@ -62,8 +70,9 @@ class HttpApi {
   sql::Database::Done completion(net::HttpResponder responder);
   sql::ExecOptions exec_options(const Call& call) const;
   // Non-deterministic rewriting and RETURNING detection (spec §7) on the receiving node.
-  void prepare_statements(const QueryParams& params, bool rewrite, sql::Request* request,
-                          sql::ExecOptions* options) const;
+  // `noparse` turns it off unless honour_noparse is false (queued writes always rewrite, §5).
+  void prepare_statements(const QueryParams& params, bool rewrite, bool honour_noparse,
+                          sql::Request* request, sql::ExecOptions* options) const;
 
   Node& node_;
   core::Reactor& reactor_;

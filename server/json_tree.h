@@ -3,8 +3,8 @@
 // /status, /nodes, /leader and /debug/vars are built as trees because rqlite emits them from Go
 // values: a Go map comes out with its keys sorted (Object, a std::map, gives that for free), a Go
 // struct with its fields in declaration order (Struct keeps insertion order), and `?key=a.b.c`
-// walks into a sub-tree. Data-API responses never use this (they are encoded straight from SQLite by sql/).
-// A value type; any thread, not shared.
+// walks into a sub-tree. Data-API responses never use this (they are encoded straight from SQLite
+// by sql/). A value type; any thread, not shared.
 #pragma once
 
 #include <cstdint>

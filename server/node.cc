@@ -19,7 +19,9 @@ constexpr auto kShutdownGrace = std::chrono::seconds(10);
 
 Node::Node(Config config) : config_(std::move(config)) {}
 
-Node::~Node() { shutdown(); }
+Node::~Node() {
+  shutdown();
+}
 
 Status Node::prepare_data_dir() {
   std::error_code ec;
@@ -48,8 +50,7 @@ Status Node::start_reactor(int index) {
   options.max_connections = static_cast<size_t>(config_.http_max_connections);
   HttpApi* api = slot.api.get();
   slot.http = std::make_unique<net::HttpServer>(
-      *slot.reactor, options,
-      [api](const net::HttpRequest& request, net::HttpResponder responder) {
+      *slot.reactor, options, [api](const net::HttpRequest& request, net::HttpResponder responder) {
         api->handle(request, responder);
       });
   api->attach(slot.http.get());
@@ -87,6 +88,10 @@ Status Node::start() {
     return db.status();
   }
   db_ = std::move(*db);
+  write_queue_ =
+      std::make_unique<WriteQueue>(*db_, static_cast<size_t>(config_.write_queue_capacity),
+                                   static_cast<size_t>(config_.write_queue_batch_size),
+                                   config_.write_queue_timeout, config_.write_queue_tx);
   int count = config_.reactors > 0 ? static_cast<int>(config_.reactors)
                                    : static_cast<int>(std::thread::hardware_concurrency());
   count = std::max(count, 1);
@@ -101,7 +106,9 @@ Status Node::start() {
           config_.node_id.c_str(), config_.http_addr.c_str(), http_port_, count,
           config_.data_dir.c_str());
   UQ_INFO("connect using the command-line tool via 'rqlite -H %s -p %u'",
-          config_.effective_http_adv_addr().substr(0, config_.effective_http_adv_addr().rfind(':')).c_str(),
+          config_.effective_http_adv_addr()
+              .substr(0, config_.effective_http_adv_addr().rfind(':'))
+              .c_str(),
           http_port_);
   return Status::ok();
 }
@@ -131,7 +138,11 @@ void Node::shutdown() {
     drained_cv.wait_for(lock, kShutdownGrace + std::chrono::seconds(1),
                         [&] { return drained >= posted; });
   }
-  // 2. Close the database: its queues drain, so every accepted write is applied and answered.
+  // 2. Apply what was queued, then close the database: its queues drain, so every accepted
+  // write is applied and answered.
+  if (write_queue_) {
+    write_queue_->close();
+  }
   if (db_) {
     db_->close();
   }
@@ -145,6 +156,7 @@ void Node::shutdown() {
     }
   }
   reactors_.clear();
+  write_queue_.reset();
   db_.reset();
   UQ_INFO("node %s shut down", config_.node_id.c_str());
 }

@@ -21,6 +21,7 @@
 #include "net/http_server.h"
 #include "server/config.h"
 #include "server/counters.h"
+#include "server/write_queue.h"
 #include "sql/database.h"
 
 namespace uq::server {
@@ -44,6 +45,7 @@ class Node {
   // Thread-safe accessors used by request handlers on any reactor.
   const Config& config() const { return config_; }
   sql::Database& db() { return *db_; }
+  WriteQueue& write_queue() { return *write_queue_; }
   Counters& counters() { return counters_; }
   std::chrono::system_clock::time_point start_time() const { return start_time_; }
   uint16_t http_port() const { return http_port_; }
@@ -64,6 +66,7 @@ class Node {
   Counters counters_;
   std::string db_path_;
   std::unique_ptr<sql::Database> db_;
+  std::unique_ptr<WriteQueue> write_queue_;
   std::vector<ReactorSlot> reactors_;
   std::chrono::system_clock::time_point start_time_;
   uint16_t http_port_ = 0;

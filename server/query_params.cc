@@ -76,8 +76,7 @@ Result<std::string> query_unescape(std::string_view text) {
       int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
       int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
       if (hi < 0 || lo < 0) {
-        return error(Code::kInvalidArgument,
-                     "invalid URL escape " + go_quote(text.substr(i, 3)));
+        return error(Code::kInvalidArgument, "invalid URL escape " + go_quote(text.substr(i, 3)));
       }
       out += static_cast<char>(hi * 16 + lo);
       i += 2;
@@ -122,7 +121,9 @@ Result<QueryParams> QueryParams::parse(std::string_view raw_query) {
   return params;
 }
 
-bool QueryParams::has(std::string_view key) const { return get(key).has_value(); }
+bool QueryParams::has(std::string_view key) const {
+  return get(key).has_value();
+}
 
 std::optional<std::string_view> QueryParams::get(std::string_view key) const {
   for (const auto& [k, v] : pairs_) {

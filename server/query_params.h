@@ -25,7 +25,8 @@ class QueryParams {
   bool has(std::string_view key) const;  // flag-style parameters: presence is enough
   std::optional<std::string_view> get(std::string_view key) const;  // first value
   // Durations validated by parse(); absent → fallback.
-  std::chrono::nanoseconds duration_or(std::string_view key, std::chrono::nanoseconds fallback) const;
+  std::chrono::nanoseconds duration_or(std::string_view key,
+                                       std::chrono::nanoseconds fallback) const;
   int64_t int_or(std::string_view key, int64_t fallback) const;
 
  private:
