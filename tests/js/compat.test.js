@@ -100,7 +100,7 @@ test('a transaction stops at the first error and commits nothing', async () => {
     'INSERT INTO foo(id, name) VALUES(21, "b")',
   ], { transaction: true });
   assert.equal(results.hasError(), true);
-  assert.equal(results.getFirstError().error, 'UNIQUE constraint failed: foo.id');
+  assert.equal(results.getFirstError().message, 'UNIQUE constraint failed: foo.id');
   const count = await client.query('SELECT COUNT(*) AS n FROM foo WHERE id IN (20, 21)');
   assert.equal(count.get(0).get('n'), 0);
 });
@@ -109,7 +109,7 @@ test('SQL errors come back as result errors, not exceptions', async () => {
   const client = new DataApiClient(baseUrl);
   const results = await client.query('SELECT * FROM no_such_table');
   assert.equal(results.hasError(), true);
-  assert.equal(results.getFirstError().error, 'no such table: no_such_table');
+  assert.equal(results.getFirstError().message, 'no such table: no_such_table');
 });
 
 test('every read consistency level answers', async () => {
@@ -123,8 +123,8 @@ test('every read consistency level answers', async () => {
 
 test('raw responses carry rqlite-shaped JSON', async () => {
   const client = new DataApiClient(baseUrl);
-  const { statusCode, body } = await client.query('SELECT name FROM foo ORDER BY id', { raw: true });
-  assert.equal(statusCode, 200);
+  const { status, body } = await client.query('SELECT name FROM foo ORDER BY id', { raw: true });
+  assert.equal(status, 200);
   assert.deepEqual(body, {
     results: [{ columns: ['name'], types: ['text'], values: [['fiona'], ['declan'], ['siobhan']] }],
   });
@@ -132,8 +132,8 @@ test('raw responses carry rqlite-shaped JSON', async () => {
 
 test('status reports a leader with rqlite field names', async () => {
   const client = new StatusApiClient(baseUrl);
-  const { statusCode, body } = await client.status();
-  assert.equal(statusCode, 200);
+  const { status, body } = await client.status();
+  assert.equal(status, 200);
   assert.equal(body.store.raft.state, 'Leader');
   assert.equal(body.store.leader.node_id, '1');
   assert.equal(typeof body.store.raft.applied_index, 'number');
