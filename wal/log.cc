@@ -59,7 +59,9 @@ Status Log::sync() {
     return failure_;
   }
   Segment* segment = active();
-  if (segment == nullptr || durable_index_ == last_index_) {
+  // Compare bytes, not indexes: a truncate marker leaves durable_index() == last_index() while
+  // the marker itself is not yet durable.
+  if (segment == nullptr || segment->synced_offset == segment->write_offset) {
     durable_index_ = last_index_;
     return Status::ok();
   }

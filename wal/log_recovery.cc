@@ -229,6 +229,11 @@ void Log::finish_recovery() {
       failure_ = synced;
     }
   }
+  // Likewise a segment renamed into place just before a crash: make its directory entry durable.
+  Status dir_synced = fs_->sync_dir(dir_);
+  if (!dir_synced.is_ok()) {
+    failure_ = dir_synced;
+  }
   if (last_index_ < compacted_index_) {
     frames_.clear();
     term_runs_.clear();
@@ -267,6 +272,9 @@ Status Log::compact_prefix(Index upto, Term term) {
     last_index_ = upto;
     durable_index_ = upto;
   }
+  // Entries up to the compaction point are durable through the snapshot, whatever the segments
+  // hold: recovery never reports a last index below it.
+  durable_index_ = std::max(durable_index_, upto);
   first_index_ = upto + 1;
   cut_prefix();
   delete_compacted_segments();
@@ -274,6 +282,7 @@ Status Log::compact_prefix(Index upto, Term term) {
 }
 
 void Log::delete_compacted_segments() {
+  cut_prefix();  // frames wholly below the compaction point may linger after a truncation
   bool removed = false;
   while (segments_.size() >= 2 && segments_[1]->base_index - 1 <= compacted_index_) {
     UQ_CHECK(frames_.empty() || frames_.front().segment != segments_.front().get(),

@@ -97,7 +97,9 @@ Status SlotFile::load() {
                                         ": both slots damaged (slot 0 at offset 0: " + problems[0] +
                                         "; slot 1 at offset 4096: " + problems[1] + ")");
   }
-  return Status::ok();
+  // What we just read may be a save whose fdatasync failed before a process crash, still only in
+  // the page cache: make it durable before anything is decided from it.
+  return file_->sync();
 }
 
 Status SlotFile::save(std::string_view payload) {
