@@ -350,7 +350,7 @@ void StatementRewriter::mark_contextual_keyword(size_t i) {
 
 // A name directly followed by `(` is a function call unless it is a reserved word (VALUES (,
 // IN (, ...), a target name, a CTE name, a type name (CAST(x AS t(10))), qualified, or follows a
-// `)` (OVER (...), FILTER (...)).
+// `)` (OVER (...), FILTER (...)) or a literal.
 bool StatementRewriter::is_call(size_t i) const {
   const Token& t = token(i);
   if (!punct_at(i + 1, "(") || (flag(i) & kNotCall) != 0) {
@@ -359,8 +359,15 @@ bool StatementRewriter::is_call(size_t i) const {
   if (t.kind != TokenKind::kQuotedId && (t.kind != TokenKind::kWord || is_reserved_word(t.text))) {
     return false;
   }
-  if (i > begin_ && (punct_at(i - 1, ".") || punct_at(i - 1, ")") || word_at(i - 1, "as"))) {
-    return false;
+  if (i > begin_) {
+    TokenKind before = token(i - 1).kind;
+    // After a literal or `)` a name ends an operand (OVER, FILTER, an alias); literals count too
+    // so that a rewritten call's literal does not turn its neighbour into a call on a re-run.
+    if (punct_at(i - 1, ".") || punct_at(i - 1, ")") || word_at(i - 1, "as") ||
+        before == TokenKind::kNumber || before == TokenKind::kString ||
+        before == TokenKind::kBlob || before == TokenKind::kVariable) {
+      return false;
+    }
   }
   return !is_cte_name(i);
 }
@@ -482,32 +489,42 @@ void StatementRewriter::append_token(std::string* out, size_t i) const {
 }
 
 // Single spaces between tokens, none inside parentheses' edges, before `,` `.` `;` or after `.`,
-// and none between a function name and its `(`. Spaces are only ever dropped next to tokens that
-// cannot merge with a neighbour, so the output tokenizes into the same sequence.
+// and none between a function name and its `(`. A space is only dropped when the previous token
+// still tokenizes to itself (`1 .x` must not become the number `1.`), so the output tokenizes into
+// the same sequence.
 void StatementRewriter::emit(std::string* out) const {
   Previous previous = Previous::kNothing;
+  size_t previous_start = out->size();
   size_t edit = 0;
   for (size_t i = begin_; i < end_; ++i) {
     const Token& t = token(i);
     bool replaced = edit < edits_.size() && edits_[edit].begin == i;
-    bool tight = previous == Previous::kNothing || previous == Previous::kOpenParen ||
-                 (previous == Previous::kDot && !(t.kind == TokenKind::kNumber && !replaced));
+    bool tight = previous == Previous::kOpenParen || previous == Previous::kDot;
     if (!replaced) {
       tight = tight || is_punct(t, ")") || is_punct(t, ",") || is_punct(t, ".") ||
               (is_punct(t, "(") && previous == Previous::kCallName);
     }
-    if (!tight) {
+    size_t previous_size = out->size() - previous_start;
+    if (previous != Previous::kNothing && !tight) {
       out->push_back(' ');
     }
+    size_t start = out->size();
     if (replaced) {
       out->append(edits_[edit].text);
       i = edits_[edit].end - 1;
       ++edit;
-      previous = Previous::kOther;
-      continue;
+    } else {
+      append_token(out, i);
     }
-    append_token(out, i);
-    if (is_punct(t, "(")) {
+    if (previous != Previous::kNothing && tight &&
+        next_token(*out, previous_start).text.size() != previous_size) {
+      out->insert(start, 1, ' ');  // the tokens would merge without the space
+      ++start;
+    }
+    previous_start = start;
+    if (replaced) {
+      previous = Previous::kOther;
+    } else if (is_punct(t, "(")) {
       previous = Previous::kOpenParen;
     } else if (is_punct(t, ".")) {
       previous = Previous::kDot;

@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
+// GCC 12 at -O1 with ASan reports a false "maybe-uninitialized" inside std::regex's own
+// std::function members; the spec's checks are regexes, so keep std::regex and silence that one.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <regex>
 #include <string>
 
@@ -282,3 +286,5 @@ TEST(JulianDay, NowAgreesWithTheUnixClock) {
 
 }  // namespace
 }  // namespace uq::sql::rewrite
+
+#pragma GCC diagnostic pop

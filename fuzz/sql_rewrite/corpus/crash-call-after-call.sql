@@ -1,0 +1,1 @@
+SELECT */ random() /* raSELECT */ random() /* randoo()-odndoo()-od an

@@ -1,0 +1,1 @@
+WITH date(d)FAS (SELECT @1) SELE random() FOMR BY0RACT d, random() Fndom() FROM date

@@ -1,0 +1,1 @@
+SELECT a.b, .e5, 1 .®e5, -&bx

@@ -1,0 +1,1 @@
+INSERT INTO foo(v) VALUES(RANDOM())

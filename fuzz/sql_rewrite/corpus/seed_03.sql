@@ -1,0 +1,1 @@
+SELECT datetime('now'), date("now"), time(now), julianday('NOW'), unixepoch('now', 'subsec')

@@ -1,0 +1,1 @@
+INSERT INTO foo(ts) VALUES(strftime('%Y-%m-%d', 'now'))

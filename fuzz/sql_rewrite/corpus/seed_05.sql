@@ -1,0 +1,1 @@
+SELECT timediff('now', '2020-01-01'), timediff('2020-01-01', 'now')

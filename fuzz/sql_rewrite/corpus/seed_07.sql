@@ -1,0 +1,1 @@
+SELECT x, row_number() OVER (ORDER BY random()) FROM t LIMIT random() % 5

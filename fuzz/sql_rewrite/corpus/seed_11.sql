@@ -1,0 +1,1 @@
+CREATE TABLE t(id INTEGER, v DEFAULT (random()), ts DEFAULT (datetime('now')))

@@ -1,0 +1,1 @@
+WITH date(d) AS (SELECT 1) SELECT d, random() FROM date

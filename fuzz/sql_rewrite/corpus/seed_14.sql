@@ -1,0 +1,1 @@
+REPLACE INTO [my t](`a`, "b""c") VALUES (random(), x'00') RETURNING *

@@ -1,0 +1,1 @@
+INSERT INTO t(a) VALUES(1) ON CONFLICT(a) DO UPDATE SET b = random()

@@ -1,0 +1,1 @@
+PRAGMA main.journal_mode = WAL; PRAGMA wal_checkpoint(TRUNCATE)

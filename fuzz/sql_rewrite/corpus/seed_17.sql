@@ -1,0 +1,1 @@
+EXPLAIN QUERY PLAN SELECT * FROM t WHERE a > random()

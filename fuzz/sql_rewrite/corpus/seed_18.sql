@@ -1,0 +1,1 @@
+SELECT $a::b(c), ?1, :x, @y, randomblob(0x10), randomblob(-1), randomblob(99999999)

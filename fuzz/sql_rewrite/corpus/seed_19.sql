@@ -1,0 +1,1 @@
+SLECT random() FORM foo
