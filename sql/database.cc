@@ -32,7 +32,9 @@ int64_t file_size(const std::string& path) {
 
 // Requests that SQLite cannot run inside an enclosing transaction run alone, in autocommit mode.
 bool must_run_alone(const Request& request, const ExecOptions& options) {
-  if (options.rollback_on_error) {
+  // An interrupted write (db_timeout) makes SQLite roll back the enclosing transaction, so timed
+  // requests run alone rather than put a whole group at risk.
+  if (options.rollback_on_error || options.db_timeout.count() > 0) {
     return true;
   }
   return std::any_of(request.statements.begin(), request.statements.end(),

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "sql/database.h"
+#include "sql/executor.h"
 
 namespace uq::sql::testing {
 

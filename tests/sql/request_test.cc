@@ -1,0 +1,209 @@
+// Request parsing (§3.1, §3.2), the Raft-log codec and the disallowed-PRAGMA check (§3.10).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "sql/request.h"
+#include "sql/sql_text.h"
+
+namespace uq::sql {
+namespace {
+
+Result<Request> parse(std::string_view body, bool allow_empty = false) {
+  std::string padded(body);
+  padded.append(64, '\0');
+  return parse_request(std::string_view(padded.data(), body.size()), allow_empty);
+}
+
+std::string parse_error(std::string_view body) {
+  auto r = parse(body);
+  if (r.is_ok()) {
+    return "<ok>";
+  }
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  return r.status().message();
+}
+
+TEST(ParseRequest, ErrorTableMatchesRqliteMessages) {
+  struct Case {
+    const char* body;
+    const char* message;
+  } cases[] = {
+      {"", "invalid JSON body"},
+      {"   ", "invalid JSON body"},
+      {"[\"SELECT 1\"", "invalid JSON body"},
+      {"[\"SELECT 1\", ", "invalid JSON body"},
+      {"[[\"SELECT ?\", 1]", "invalid JSON body"},
+      {"[[\"SELECT ?\", 1", "invalid JSON body"},
+      {"not json", "invalid JSON body"},
+      {"[\"a\" \"b\"]", "invalid JSON body"},
+      {"{}", "invalid request"},
+      {"\"SELECT 1\"", "invalid request"},
+      {"5", "invalid request"},
+      {"[5]", "invalid request"},
+      {"[null]", "invalid request"},
+      {"[{\"a\":1}]", "invalid request"},
+      {"[[]]", "invalid request"},
+      {"[[1]]", "invalid request"},
+      {"[[1,\"x\",2]]", "invalid request"},
+      {"[]", "no statements"},
+      {"  [ ]  ", "no statements"},
+      // Shape errors lose to syntax errors anywhere in the value (Go decodes it whole first).
+      {"[5, \"a\"", "invalid JSON body"},
+      {"[[1], ", "invalid JSON body"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(parse_error(c.body), c.message) << "body: " << c.body;
+  }
+}
+
+TEST(ParseRequest, UnsupportedParameterTypes) {
+  EXPECT_EQ(parse_error(R"j([["SELECT :a", {"a": {"b": 1}}]])j"), "unsupported type object");
+  EXPECT_EQ(parse_error(R"j([["SELECT ?", [1, "x"]]])j"), "unsupported type array");
+  EXPECT_EQ(parse_error(R"j([["SELECT ?", [256]]])j"), "unsupported type array");
+  EXPECT_EQ(parse_error(R"j([["SELECT ?", [-1]]])j"), "unsupported type array");
+  EXPECT_EQ(parse_error(R"j([["SELECT ?", [1.5]]])j"), "unsupported type array");
+}
+
+TEST(ParseRequest, EmptyArrayAllowedForQueuedWait) {
+  auto r = parse("[]", /*allow_empty=*/true);
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_TRUE(r->statements.empty());
+}
+
+TEST(ParseRequest, BytesAfterTopLevelArrayAreIgnored) {
+  auto r = parse(R"j(["SELECT 1"] trailing "garbage)j");
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  ASSERT_EQ(r->statements.size(), 1u);
+  EXPECT_EQ(r->statements[0].sql, "SELECT 1");
+}
+
+TEST(ParseRequest, StringsArraysAndMixedForms) {
+  auto r = parse(R"j(["CREATE TABLE t (a)", ["INSERT INTO t VALUES(?)", "x"], ["SELECT 1"]])j");
+  ASSERT_TRUE(r.is_ok());
+  ASSERT_EQ(r->statements.size(), 3u);
+  EXPECT_EQ(r->statements[0].sql, "CREATE TABLE t (a)");
+  EXPECT_TRUE(r->statements[0].params.empty());
+  ASSERT_EQ(r->statements[1].params.size(), 1u);
+  EXPECT_EQ(r->statements[1].params[0].value, Value::text("x"));
+  EXPECT_TRUE(r->statements[2].params.empty());
+}
+
+TEST(ParseRequest, ParameterTypeMapping) {
+  auto r = parse(
+      R"j([["S", 20, -7, 1.5, 1e3, 2.0, 9223372036854775807, 9223372036854775808, -9223372036854775809,
+           "fiona", "x'4142'", " X'00ff' ", "x''", "x'4'", "x'zz'", true, false, null, [1, 2, 255], [],
+           "a\"b\\c\u00e9"]])j");
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  const auto& p = r->statements[0].params;
+  ASSERT_EQ(p.size(), 20u);
+  EXPECT_EQ(p[0].value, Value::integer(20));
+  EXPECT_EQ(p[1].value, Value::integer(-7));
+  EXPECT_EQ(p[2].value, Value::real(1.5));
+  EXPECT_EQ(p[3].value, Value::real(1000));
+  EXPECT_EQ(p[4].value, Value::real(2.0));
+  EXPECT_EQ(p[5].value, Value::integer(INT64_MAX));
+  EXPECT_EQ(p[6].value, Value::real(9223372036854775808.0));
+  EXPECT_EQ(p[7].value, Value::real(-9223372036854775809.0));
+  EXPECT_EQ(p[8].value, Value::text("fiona"));
+  EXPECT_EQ(p[9].value, Value::blob("AB"));
+  EXPECT_EQ(p[10].value, Value::blob(std::string("\x00\xff", 2)));
+  EXPECT_EQ(p[11].value, Value::blob(""));
+  EXPECT_EQ(p[12].value, Value::text("x'4'"));
+  EXPECT_EQ(p[13].value, Value::text("x'zz'"));
+  EXPECT_EQ(p[14].value, Value::integer(1));
+  EXPECT_EQ(p[15].value, Value::integer(0));
+  EXPECT_EQ(p[16].value, Value::null());
+  EXPECT_EQ(p[17].value, Value::blob("\x01\x02\xff"));
+  EXPECT_EQ(p[18].value, Value::blob(""));
+  EXPECT_EQ(p[19].value, Value::text("a\"b\\c\xc3\xa9"));
+  for (const Param& param : p) {
+    EXPECT_TRUE(param.name.empty());
+  }
+}
+
+TEST(ParseRequest, NamedAndPositionalMix) {
+  auto r =
+      parse(R"j([["INSERT INTO foo VALUES(:name, ?, @age)", {"name": "fiona", "age": 20}, 7]])j");
+  ASSERT_TRUE(r.is_ok());
+  const auto& p = r->statements[0].params;
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0].name, "name");
+  EXPECT_EQ(p[0].value, Value::text("fiona"));
+  EXPECT_EQ(p[1].name, "age");
+  EXPECT_EQ(p[1].value, Value::integer(20));
+  EXPECT_EQ(p[2].name, "");
+  EXPECT_EQ(p[2].value, Value::integer(7));
+}
+
+TEST(RequestCodec, RoundTripsEveryValueType) {
+  Request req;
+  Statement& s = req.statements.emplace_back();
+  s.sql = "INSERT INTO t VALUES(?, ?, ?, ?, ?, :n)";
+  s.params = {{"", Value::null()},       {"", Value::integer(INT64_MIN)},
+              {"", Value::real(-0.5)},   {"", Value::text(std::string("a\0b", 3))},
+              {"", Value::blob("\xff")}, {"n", Value::integer(INT64_MAX)}};
+  req.statements.emplace_back().sql = "";
+  std::string bytes = encode_request(req);
+  auto back = decode_request(bytes);
+  ASSERT_TRUE(back.is_ok()) << back.status().message();
+  EXPECT_EQ(*back, req);
+}
+
+TEST(RequestCodec, RejectsEveryTruncationAndTrailingByte) {
+  Request req = request_from_sql("SELECT 1");
+  req.statements[0].params.push_back({"x", Value::text("hello")});
+  std::string bytes = encode_request(req);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    auto r = decode_request(bytes.substr(0, n));
+    EXPECT_FALSE(r.is_ok()) << "prefix " << n;
+    if (!r.is_ok()) {
+      EXPECT_EQ(r.status().code(), Code::kCorruption);
+    }
+  }
+  EXPECT_FALSE(decode_request(bytes + "x").is_ok());
+  std::string bad_version = bytes;
+  bad_version[0] = 9;
+  EXPECT_FALSE(decode_request(bad_version).is_ok());
+}
+
+TEST(DisallowedPragma, PatternsOfSection310) {
+  const char* rejected[] = {"PRAGMA journal_mode=DELETE",   "  pragma JOURNAL_MODE = wal",
+                            "PRAGMA main.journal_mode=WAL", "PRAGMA wal_autocheckpoint=10",
+                            "PRAGMA wal_checkpoint",        "PRAGMA main.wal_checkpoint(TRUNCATE)",
+                            "PRAGMA synchronous=OFF",       "PRAGMA synchronous = 0",
+                            "PRAGMA query_only=1",          "\nPRAGMA\tsynchronous\n=\nFULL"};
+  for (const char* sql : rejected) {
+    EXPECT_TRUE(is_disallowed_pragma(sql)) << sql;
+  }
+  const char* allowed[] = {"PRAGMA journal_mode",
+                           "PRAGMA synchronous",
+                           "PRAGMA foreign_keys=ON",
+                           "PRAGMA table_info(foo)",
+                           "SELECT 1; PRAGMA journal_mode=DELETE",
+                           "PRAGMAjournal_mode=DELETE",
+                           "PRAGMA query_only"};
+  for (const char* sql : allowed) {
+    EXPECT_FALSE(is_disallowed_pragma(sql)) << sql;
+  }
+  Request req = request_from_sql("SELECT 1");
+  EXPECT_FALSE(has_disallowed_pragma(req));
+  req.statements.push_back({"PRAGMA synchronous=1", {}});
+  EXPECT_TRUE(has_disallowed_pragma(req));
+}
+
+TEST(SqlText, NeedsAutocommitFindsLeadingKeywordsOfEveryStatement) {
+  EXPECT_FALSE(needs_autocommit("INSERT INTO t VALUES(1)j"));
+  EXPECT_FALSE(needs_autocommit("SELECT 'BEGIN;VACUUM'; INSERT INTO t VALUES(';commit')j"));
+  EXPECT_TRUE(needs_autocommit("VACUUM"));
+  EXPECT_TRUE(needs_autocommit("  -- c\n begin"));
+  EXPECT_TRUE(needs_autocommit("INSERT INTO t VALUES(1); /* x */ COMMIT"));
+  EXPECT_TRUE(needs_autocommit("ATTACH 'x' AS y"));
+  EXPECT_TRUE(needs_autocommit("pragma foreign_keys=on"));
+  EXPECT_FALSE(needs_autocommit("SELECT [begin]; SELECT \"end\""));
+  EXPECT_TRUE(only_trivia(" ; -- x\n /* y */ ;"));
+  EXPECT_FALSE(only_trivia(" ; x"));
+}
+
+}  // namespace
+}  // namespace uq::sql
