@@ -33,7 +33,7 @@ constexpr FlagSpec kFlags[] = {
     {"value-size", Kind::kInt, "bytes of the TEXT value per row (default 16)"},
     {"level", Kind::kString, "read consistency: none | weak | linearizable | strong | auto"},
     {"seed", Kind::kInt, "seed of the id generator (default 1)"},
-    {"timeout", Kind::kDuration, "how long to wait for in-flight answers at the end (default 10s)"},
+    {"timeout", Kind::kDuration, "bound on each connect and each setup request (default 10s)"},
 };
 
 const FlagSpec* find_flag(std::string_view name) {

@@ -37,7 +37,7 @@ struct BenchConfig {
   int value_size = 16;   // bytes of the TEXT value written per row
   std::string level;     // empty: the server's default
   uint64_t seed = 1;
-  int64_t timeout_ns = 10'000'000'000;  // a request unanswered this long fails the run's drain
+  int64_t timeout_ns = 10'000'000'000;  // bound on each connect and each setup request
 
   // Rows each successful request carries (written or read).
   int64_t rows_per_request() const { return mode == Mode::kBatch ? batch : 1; }
