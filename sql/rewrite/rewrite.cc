@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 
 #include "core/check.h"
 #include "sql/rewrite/rewriter.h"
@@ -19,26 +20,38 @@ char lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-// True if `stem` (lower case) occurs at `at`, then optional blanks or a closing quote, then `(`.
-bool call_at(std::string_view sql, size_t at, std::string_view stem) {
-  if (sql.size() - at < stem.size() + 1) {
+// True if the text just before `end` is `stem` (lower case), ignoring case.
+bool ends_with_stem(std::string_view sql, size_t end, std::string_view stem) {
+  if (end < stem.size()) {
     return false;
   }
   for (size_t k = 0; k < stem.size(); ++k) {
-    if (lower(sql[at + k]) != stem[k]) {
+    if (lower(sql[end - stem.size() + k]) != stem[k]) {
       return false;
     }
   }
-  for (size_t k = at + stem.size(); k < sql.size(); ++k) {
-    char c = sql[k];
-    if (c == '(') {
-      return true;
-    }
+  return true;
+}
+
+// True if a trigger name ends right before the `(` at `paren` (blanks or a closing quote may sit
+// between them). datetime and strftime end in "time", so they need no stems of their own.
+bool trigger_before(std::string_view sql, size_t paren, const Options& options) {
+  size_t end = paren;
+  while (end > 0) {
+    char c = sql[end - 1];
     if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '"' && c != ']' && c != '`') {
-      return false;
+      break;
     }
+    --end;
   }
-  return false;
+  if (options.random &&
+      (ends_with_stem(sql, end, "random") || ends_with_stem(sql, end, "randomblob"))) {
+    return true;
+  }
+  return options.time &&
+         (ends_with_stem(sql, end, "date") || ends_with_stem(sql, end, "time") ||
+          ends_with_stem(sql, end, "timediff") || ends_with_stem(sql, end, "julianday") ||
+          ends_with_stem(sql, end, "unixepoch"));
 }
 
 // A name token's text without its quotes (pragma names never contain doubled quotes).
@@ -87,17 +100,34 @@ Rewritten run(std::string_view sql, const Options& options, RandomSource random_
   return result;
 }
 
+// Case-insensitive substring search for `lower` (lower case); a cheap superset check.
+bool contains_word_text(std::string_view sql, std::string_view lower_text) {
+  if (sql.size() < lower_text.size()) {
+    return false;
+  }
+  for (size_t i = 0; i + lower_text.size() <= sql.size(); ++i) {
+    if (lower(sql[i]) == lower_text[0] && ends_with_stem(sql, i + lower_text.size(), lower_text)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+constexpr size_t kHeadTokensMax = 5;  // enough for PRAGMA schema . name =
+
 }  // namespace
 
 Inspection inspect(std::string_view sql) {
-  constexpr size_t kHeadTokensMax = 5;  // enough for PRAGMA schema . name =
   Inspection inspection;
   Token head[kHeadTokensMax];
   size_t head_count = 0;
   bool first_statement = true;
+  // Fast path for the usual single statement without RETURNING: only its head matters.
+  bool head_only =
+      std::memchr(sql.data(), ';', sql.size()) == nullptr && !contains_word_text(sql, "returning");
   Tokenizer tokenizer(sql);
   while (true) {
-    bool done = tokenizer.done();
+    bool done = tokenizer.done() || (head_only && head_count == kHeadTokensMax);
     Token token = done ? Token{} : tokenizer.next();
     if (!done && !is_significant(token.kind)) {
       continue;
@@ -125,37 +155,23 @@ Inspection inspect(std::string_view sql) {
   return inspection;
 }
 
+// Every trigger is a call, so only the (usually few) `(` need a look: memchr finds them fast.
 bool needs_rewrite(std::string_view sql, const Options& options) {
-  for (size_t i = 0; i < sql.size(); ++i) {
-    switch (lower(sql[i])) {
-      case 'r':
-        if (options.random && (call_at(sql, i, "random") || call_at(sql, i, "randomblob"))) {
-          return true;
-        }
-        break;
-      case 'd':
-        if (options.time && call_at(sql, i, "date")) {
-          return true;
-        }
-        break;
-      case 't':
-        if (options.time && (call_at(sql, i, "time") || call_at(sql, i, "timediff"))) {
-          return true;
-        }
-        break;
-      case 'j':
-        if (options.time && call_at(sql, i, "julianday")) {
-          return true;
-        }
-        break;
-      case 'u':
-        if (options.time && call_at(sql, i, "unixepoch")) {
-          return true;
-        }
-        break;
-      default:
-        break;
+  if (!options.random && !options.time) {
+    return false;
+  }
+  const char* data = sql.data();
+  size_t at = 0;
+  while (at < sql.size()) {
+    const void* found = std::memchr(data + at, '(', sql.size() - at);
+    if (found == nullptr) {
+      return false;
     }
+    size_t paren = static_cast<size_t>(static_cast<const char*>(found) - data);
+    if (trigger_before(sql, paren, options)) {
+      return true;
+    }
+    at = paren + 1;
   }
   return false;
 }

@@ -28,7 +28,9 @@ struct Edit {
   std::string text;
 };
 
-enum class Previous { kNothing, kOpenParen, kDot, kCallName, kOther };
+// What the last emitted token was, as far as spacing cares. kOperator: punctuation (not `)`) or a
+// reserved word, after which `-`, `+` and `~` are unary (kUnary) and take no space after them.
+enum class Previous { kNothing, kOpenParen, kDot, kCallName, kOperator, kUnary, kOther };
 
 void append_upper(std::string* out, std::string_view text) {
   for (char c : text) {
@@ -499,7 +501,8 @@ void StatementRewriter::emit(std::string* out) const {
   for (size_t i = begin_; i < end_; ++i) {
     const Token& t = token(i);
     bool replaced = edit < edits_.size() && edits_[edit].begin == i;
-    bool tight = previous == Previous::kOpenParen || previous == Previous::kDot;
+    bool tight = previous == Previous::kOpenParen || previous == Previous::kDot ||
+                 previous == Previous::kUnary;
     if (!replaced) {
       tight = tight || is_punct(t, ")") || is_punct(t, ",") || is_punct(t, ".") ||
               (is_punct(t, "(") && previous == Previous::kCallName);
@@ -522,14 +525,22 @@ void StatementRewriter::emit(std::string* out) const {
       ++start;
     }
     previous_start = start;
+    bool operand_expected = previous == Previous::kNothing || previous == Previous::kOpenParen ||
+                            previous == Previous::kOperator || previous == Previous::kUnary;
     if (replaced) {
       previous = Previous::kOther;
+    } else if (operand_expected && (is_punct(t, "-") || is_punct(t, "+") || is_punct(t, "~"))) {
+      previous = Previous::kUnary;
     } else if (is_punct(t, "(")) {
       previous = Previous::kOpenParen;
     } else if (is_punct(t, ".")) {
       previous = Previous::kDot;
     } else if ((flag(i) & kCallName) != 0) {
       previous = Previous::kCallName;
+    } else if ((t.kind == TokenKind::kPunct && !is_punct(t, ")")) ||
+               (t.kind == TokenKind::kWord && (flag(i) & kQuote) == 0 &&
+                is_reserved_word(t.text))) {
+      previous = Previous::kOperator;
     } else {
       previous = Previous::kOther;
     }

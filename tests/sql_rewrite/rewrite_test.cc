@@ -181,6 +181,8 @@ TEST(Rewrite, CommentsNestingAndStatementForms) {
            ") GROUP BY a ORDER BY a"},
       {"SELECT CAST(random() AS TEXT)", "SELECT CAST(" + kR + " AS TEXT)"},
       {"SELECT x FROM t WHERE x IN (random(), 2)", "SELECT x FROM t WHERE x IN (" + kR + ", 2)"},
+      {"SELECT -1, - -2, -(3), 4 - -5, a-1, ~~6, +random()",
+       "SELECT -1, - -2, -(3), 4 - -5, a - 1, ~~6, +" + kR},
   });
 }
 

@@ -230,6 +230,8 @@ const Case kCases[] = {
     {"SELECT x FROM (SELECT random() AS x) WHERE x > 0 LIMIT random() % 3 + 1", true, true},
     {"EXPLAIN QUERY PLAN SELECT * FROM t WHERE a > random()", true, true},
     {"SELECT random(), datetime('now'); PRAGMA user_version = 3; PRAGMA user_version", true, true},
+    {"SELECT -1, - -2, 4 - -5, ~~6, -random(), - - random(), 7-1", true, true},
+    {"SELECT s.v, random() FROM s WHERE s.v>.5 AND s.v<1e1 ORDER BY s.v", true, true},
     {"SELECT random(1)", false, true},
     {"SELECT 'x' || randomblob(a) FROM t", false, false},
 };
