@@ -119,6 +119,15 @@ bool parse_json_number(std::string_view t, Value* out) {
     return false;
   }
   const char* end = t.data() + t.size();
+  if (integral && int_digits <= 18) {
+    // Fits in int64 for sure: skip from_chars.
+    int64_t v = 0;
+    for (size_t k = int_start; k < int_start + int_digits; ++k) {
+      v = v * 10 + (t[k] - '0');
+    }
+    *out = Value::integer(t[0] == '-' ? -v : v);
+    return true;
+  }
   if (integral) {
     int64_t v = 0;
     auto res = std::from_chars(t.data(), end, v);
@@ -178,9 +187,12 @@ Status BodyParser::parse_document(od::document& doc, bool allow_empty, Request* 
     return shape_error(body_, "invalid request");
   }
   od::array array;
-  if (doc.get_array().get(array) != simdjson::SUCCESS) {
+  size_t count = 0;
+  if (doc.get_array().get(array) != simdjson::SUCCESS ||
+      array.count_elements().get(count) != simdjson::SUCCESS) {
     return invalid_json();
   }
+  out->statements.reserve(count);
   for (auto element_result : array) {
     od::value element;
     od::json_type element_type;
@@ -234,6 +246,9 @@ Status BodyParser::parse_statement_array(od::value element, Statement* out) {
     if (type == od::json_type::object) {
       UQ_RETURN_IF_ERROR(parse_named(item, &out->params));
       continue;
+    }
+    if (out->params.empty()) {
+      out->params.reserve(4);
     }
     Param& param = out->params.emplace_back();
     UQ_RETURN_IF_ERROR(parse_scalar_or_blob(item, type, &param.value));
@@ -364,6 +379,11 @@ Result<Request> parse_padded(std::string_view body, size_t capacity, bool allow_
 }  // namespace
 
 bool parse_hex_blob(std::string_view s, std::string* out) {
+  // Fast reject: the form starts with x/X after optional whitespace.
+  if (s.size() < 3 || (s[0] != 'x' && s[0] != 'X' && s[0] != ' ' && s[0] != '\t' && s[0] != '\n' &&
+                       s[0] != '\r' && s[0] != '\v' && s[0] != '\f')) {
+    return false;
+  }
   auto is_space = [](char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
   };

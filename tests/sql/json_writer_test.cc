@@ -40,6 +40,21 @@ TEST(JsonWriter, EscapesStringsAsGo) {
   EXPECT_EQ(str("\xf4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");  // > U+10FFFF
 }
 
+TEST(JsonWriter, LongStringsMatchAByteByByteModel) {
+  // Specials at every offset of a 40-byte string exercise the 16-byte scan and its tail.
+  const std::string specials[] = {"<", ">", "&", "\"", "\\", "\n", "\x01", "\xc3\xa9", "\xff"};
+  const std::string escaped[] = {"\\u003c", "\\u003e", "\\u0026",  "\\\"",   "\\\\",
+                                 "\\n",     "\\u0001", "\xc3\xa9", "\\ufffd"};
+  for (size_t k = 0; k < std::size(specials); ++k) {
+    for (size_t at = 0; at < 40; ++at) {
+      std::string in = std::string(at, 'a') + specials[k] + std::string(40 - at, 'b');
+      std::string want =
+          "\"" + std::string(at, 'a') + escaped[k] + std::string(40 - at, 'b') + "\"";
+      EXPECT_EQ(str(in), want) << k << " at " << at;
+    }
+  }
+}
+
 TEST(JsonWriter, FormatsFloatsAsGo) {
   EXPECT_EQ(dbl(20.0), "20");
   EXPECT_EQ(dbl(1.5), "1.5");

@@ -1,0 +1,188 @@
+// Hot paths of the SQL layer: request parsing, result encoding, applying writes.
+//
+//   cmake --build build-rel --target sql_bench && ./build-rel/bench/sql/sql_bench
+#include <benchmark/benchmark.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <future>
+#include <string>
+
+#include "core/json_writer.h"
+#include "sql/database.h"
+#include "sql/exec_options.h"
+#include "sql/request.h"
+#include "sql/result_writer.h"
+
+namespace uq::sql {
+namespace {
+
+std::string parameterised_body(int statements) {
+  std::string body = "[";
+  for (int i = 0; i < statements; ++i) {
+    if (i > 0) {
+      body += ",";
+    }
+    body += R"j(["INSERT INTO foo(name, age, score, note) VALUES(?, ?, ?, ?)", "name-)j" +
+            std::to_string(i) + R"j(", )j" + std::to_string(20 + i % 50) +
+            R"j(, 3.25, "some longer note text for this row"])j";
+  }
+  body += "]";
+  return body;
+}
+
+void BM_ParseRequest1000Statements(benchmark::State& state) {
+  std::string body = parameterised_body(1000);
+  std::string padded = body + std::string(64, '\0');
+  std::string_view view(padded.data(), body.size());
+  for (auto _ : state) {
+    auto r = parse_request(view);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
+}
+BENCHMARK(BM_ParseRequest1000Statements);
+
+void BM_ParseRequestSingleStatement(benchmark::State& state) {
+  std::string body = R"j([["SELECT * FROM foo WHERE id = ?", 42]])j";
+  std::string padded = body + std::string(64, '\0');
+  std::string_view view(padded.data(), body.size());
+  for (auto _ : state) {
+    auto r = parse_request(view);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ParseRequestSingleStatement);
+
+// 1000 rows of (id, name, age, score, note) from an in-memory table, encoded as rqlite JSON.
+void BM_EncodeRows1000(benchmark::State& state) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  sqlite3_exec(db,
+               "CREATE TABLE foo (id INTEGER PRIMARY KEY, name TEXT, age INTEGER, score REAL, "
+               "note TEXT);"
+               "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000) "
+               "INSERT INTO foo SELECT x, 'name-' || x, x % 90, x * 1.25, "
+               "'a note with <some> \"quotes\" ' || x FROM c;",
+               nullptr, nullptr, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "SELECT * FROM foo", -1, &stmt, nullptr);
+  ExecOptions options;
+  options.associative = state.range(0) != 0;
+  std::string out;
+  size_t bytes = 0;
+  for (auto _ : state) {
+    out.clear();
+    core::JsonWriter w(&out);
+    RowsError error;
+    write_query_result(&w, stmt, options, 0, &error);
+    sqlite3_reset(stmt);
+    bytes += out.size();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+  state.counters["rows/s"] = benchmark::Counter(1000.0 * static_cast<double>(state.iterations()),
+                                                benchmark::Counter::kIsRate);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+BENCHMARK(BM_EncodeRows1000)->Arg(0)->Arg(1);
+
+// The JSON writer alone: 1000 rows of 5 cells.
+void BM_JsonWriterRows(benchmark::State& state) {
+  std::string out;
+  size_t bytes = 0;
+  for (auto _ : state) {
+    out.clear();
+    core::JsonWriter w(&out);
+    w.begin_array();
+    for (int i = 0; i < 1000; ++i) {
+      w.begin_array();
+      w.value_int(i);
+      w.value_string("name-value");
+      w.value_int(i % 90);
+      w.value_double(i * 1.25);
+      w.value_string("a note with <some> \"quotes\"");
+      w.end_array();
+    }
+    w.end_array();
+    bytes += out.size();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+}
+BENCHMARK(BM_JsonWriterRows);
+
+class TempDb {
+ public:
+  explicit TempDb(bool fsync) {
+    char tmpl[] = "/tmp/uq_sql_bench_XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    DatabaseOptions options;
+    options.path = dir_ + "/db.sqlite";
+    options.fsync_on_commit = fsync;
+    db_ = std::move(Database::open(options).value());
+    run(request_from_sql("CREATE TABLE foo (id INTEGER PRIMARY KEY, name TEXT, age INTEGER)"));
+  }
+  ~TempDb() {
+    db_->close();
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void run(Request r) {
+    std::promise<void> p;
+    db_->submit_write(Kind::kExecute, std::move(r), {}, [&p](Response&&) { p.set_value(); });
+    p.get_future().wait();
+  }
+  Database& db() { return *db_; }
+
+ private:
+  std::string dir_;
+  std::unique_ptr<Database> db_;
+};
+
+Request insert_request() {
+  Request r;
+  Statement& s = r.statements.emplace_back();
+  s.sql = "INSERT INTO foo(name, age) VALUES(?, ?)";
+  s.params = {{"", Value::text("fiona")}, {"", Value::integer(20)}};
+  return r;
+}
+
+// N single-statement INSERT requests in flight at once (as from N clients): group commit.
+void BM_ApplySingleInsertsGrouped(benchmark::State& state) {
+  TempDb db(state.range(0) != 0);
+  constexpr int kInFlight = 256;
+  for (auto _ : state) {
+    std::atomic<int> remaining{kInFlight};
+    std::promise<void> all;
+    for (int i = 0; i < kInFlight; ++i) {
+      db.db().submit_write(Kind::kExecute, insert_request(), {}, [&](Response&&) {
+        if (--remaining == 0) {
+          all.set_value();
+        }
+      });
+    }
+    all.get_future().wait();
+  }
+  state.SetItemsProcessed(state.iterations() * kInFlight);
+  state.SetLabel(state.range(0) != 0 ? "synchronous=FULL" : "synchronous=OFF");
+}
+BENCHMARK(BM_ApplySingleInsertsGrouped)->Arg(1)->Arg(0)->UseRealTime();
+
+// One request of 1000 parameterised INSERTs (a bulk load).
+void BM_Apply1000StatementRequest(benchmark::State& state) {
+  TempDb db(true);
+  Request bulk;
+  for (int i = 0; i < 1000; ++i) {
+    bulk.statements.push_back(insert_request().statements[0]);
+  }
+  for (auto _ : state) {
+    db.run(bulk);
+  }
+  state.SetItemsProcessed(state.iterations() * 1000);
+}
+BENCHMARK(BM_Apply1000StatementRequest)->UseRealTime();
+
+}  // namespace
+}  // namespace uq::sql
