@@ -376,9 +376,18 @@ bool StatementRewriter::is_call(size_t i) const {
 
 // WITH name(columns) AS [NOT] [MATERIALIZED] (...): the name is not a call.
 bool StatementRewriter::is_cte_name(size_t i) const {
-  size_t close = script_.partner[i + 1];
-  return word_at(close + 1, "as") && (punct_at(close + 2, "(") || word_at(close + 2, "not") ||
-                                      word_at(close + 2, "materialized"));
+  size_t next = script_.partner[i + 1] + 1;
+  if (!word_at(next, "as")) {
+    return false;
+  }
+  ++next;
+  if (word_at(next, "not")) {
+    ++next;
+  }
+  if (word_at(next, "materialized")) {
+    ++next;
+  }
+  return punct_at(next, "(");
 }
 
 void StatementRewriter::visit_call(size_t i, bool in_order_by) {

@@ -31,6 +31,8 @@ bool starts_trigger(const std::vector<Token>& tokens, size_t begin) {
   return i < tokens.size() && is_word(tokens[i], "trigger");
 }
 
+// A trigger body is `BEGIN stmt; stmt; END`: its closing END always follows a `;`, which tells it
+// apart from the END of a CASE expression or a column named "end".
 void split_statements(Script* script) {
   const std::vector<Token>& tokens = script->tokens;
   size_t begin = 0;
@@ -42,7 +44,8 @@ void split_statements(Script* script) {
     if (!is_punct(tokens[i], ";")) {
       continue;
     }
-    if (in_trigger && (i == begin || !is_word(tokens[i - 1], "end"))) {
+    bool closes_body = i >= 2 && is_word(tokens[i - 1], "end") && is_punct(tokens[i - 2], ";");
+    if (in_trigger && !closes_body) {
       continue;  // a `;` between the trigger's body statements
     }
     script->statements.push_back(Statement{begin, i, true});
@@ -95,7 +98,10 @@ std::string check_statement(Script* script, const Statement& statement) {
   if (!error.empty()) {
     return error;
   }
-  if (starts_trigger(tokens, statement.begin) && !is_word(tokens[statement.end - 1], "end")) {
+  size_t last = statement.end - 1;
+  if (starts_trigger(tokens, statement.begin) &&
+      (last < statement.begin + 2 || !is_word(tokens[last], "end") ||
+       !is_punct(tokens[last - 1], ";"))) {
     return "incomplete input";
   }
   return {};

@@ -204,6 +204,11 @@ TEST(Rewrite, MultipleStatementsKeepUnchangedOnesVerbatim) {
       {"INSERT INTO t(a) VALUES(1); INSERT INTO t(a) VALUES(random())",
        "INSERT INTO t(a) VALUES(1); INSERT INTO \"t\" (\"a\") VALUES (" + kR + ")"},
       {"SELECT 1 -- one\n;SELECT random();;", "SELECT 1; SELECT " + kR + ";;"},
+      {"CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT CASE WHEN 1 THEN 2 END; UPDATE t SET "
+       "end = 1; INSERT INTO log VALUES(random()); END; SELECT random()",
+       "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT CASE WHEN 1 THEN 2 END; UPDATE t SET "
+       "end = 1; INSERT INTO log VALUES(random()); END; SELECT " +
+           kR},
       {"CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO log VALUES(random()); END; "
        "SELECT random()",
        "CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO log VALUES(random()); END; SELECT " +

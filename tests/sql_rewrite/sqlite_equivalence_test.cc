@@ -214,6 +214,9 @@ const Case kCases[] = {
     {"CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO log VALUES(random()); END; "
      "INSERT INTO t(a) VALUES(random())",
      true, false},
+    {"CREATE TRIGGER tc AFTER INSERT ON t BEGIN SELECT CASE WHEN 1 THEN 2 END; "
+     "INSERT INTO log VALUES(random()); END; INSERT INTO t(a) VALUES(random())",
+     true, false},
     {"CREATE VIEW v AS SELECT random() AS r, datetime('now') AS d; SELECT * FROM v", false, false},
     {"SELECT v, row_number() OVER (ORDER BY random()) FROM s", false, false},
     {"INSERT INTO [my t](x) VALUES(random())", true, true},
