@@ -39,7 +39,8 @@ bool trigger_before(std::string_view sql, size_t paren, const Options& options) 
   size_t end = paren;
   while (end > 0) {
     char c = sql[end - 1];
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '"' && c != ']' && c != '`') {
+    bool blank = c == ' ' || (c >= '\t' && c <= '\r');  // SQLite's blanks
+    if (!blank && c != '"' && c != ']' && c != '`') {
       break;
     }
     --end;
