@@ -64,6 +64,7 @@ Node::Node(const Config& config, const DurableState& durable)
   reset_randomized_timeout();
   prev_hard_ = hard_state();
   prev_soft_ = SoftState{leader_, role_};
+  durable_term_ = term_;
 }
 
 void Node::reset_randomized_timeout() {
@@ -248,9 +249,15 @@ Status Node::step_by_role(const Message& m) {
   return Status::ok();
 }
 
-void Node::on_persisted(LogIndex index, Term term) {
+void Node::on_persisted(const PersistMark& mark) {
+  if (mark.term > durable_term_) {
+    durable_term_ = mark.term;
+    if (role_ == Role::kCandidate) {
+      maybe_win_election();
+    }
+  }
   // The leader's own log counts toward the quorum only once durable (§10.2.1).
-  if (log_.stable_to(index, term) && role_ == Role::kLeader && maybe_commit()) {
+  if (log_.stable_to(mark.index, mark.log_term) && role_ == Role::kLeader && maybe_commit()) {
     after_commit_advanced();
   }
 }
@@ -287,6 +294,7 @@ Ready Node::ready() {
     flush_broadcasts();
   }
   Ready rd;
+  rd.persist_mark = PersistMark{log_.last_index(), log_.last_term(), term_};
   SoftState soft{leader_, role_};
   if (soft != prev_soft_) {
     rd.soft_state = soft;

@@ -15,7 +15,7 @@
 //           rd.entries[0].index) and rd.hard_state, in order after earlier Readies' writes;
 //           fsync if rd.must_sync;
 //        c. when that write is durable: send rd.messages_after_persist, then call
-//           on_persisted(last index of rd.entries, its term) (or the snapshot's index/term);
+//           on_persisted(rd.persist_mark);
 //        d. apply rd.committed_entries (they are durable and committed), answer rd.read_states
 //           once applied ≥ their index;
 //        e. advance(rd) — before any other call; rd's spans stay valid until then.
@@ -70,7 +70,16 @@ struct DurableState {
 // DurableState{}, derives the configuration from the log alone.
 DurableState bootstrap_state(std::span<const NodeId> voters);
 
+// What is durable once a Ready's writes (and all earlier ones) are: the log up to index (whose
+// entry has log_term) and the hard state of `term`.
+struct PersistMark {
+  LogIndex index;
+  Term log_term;
+  Term term;
+};
+
 struct Ready {
+  PersistMark persist_mark;
   std::optional<SoftState> soft_state;       // set when leader or role changed
   std::optional<HardState> hard_state;       // set when term, vote or commit changed
   std::span<const Entry> entries;            // to append durably (may overwrite a stored suffix)
@@ -102,7 +111,8 @@ class Node {
   Status read_index(std::string context);
   // Starts an election now (tests, or an operator forcing one); no-op for non-voters.
   void campaign();
-  void on_persisted(LogIndex index, Term term);
+  // The writes of the Ready that carried `mark` (and all before it) are durable.
+  void on_persisted(const PersistMark& mark);
   void report_unreachable(NodeId peer);
   void report_snapshot(NodeId peer, bool ok);
   // The application took a snapshot of its state at `index` (≤ applied): drop the log up to it.
@@ -158,6 +168,7 @@ class Node {
 
   // node_election.cc
   void campaign_with(bool pre_vote, bool force);
+  void maybe_win_election();
   void handle_vote_request(const Message& m);
   void step_candidate(const Message& m);
   bool log_up_to_date(LogIndex index, Term term) const;
@@ -234,6 +245,10 @@ class Node {
   SoftState prev_soft_;
   HardState prev_hard_;
   bool ready_taken_ = false;
+  // The latest term whose hard state (term and vote) is durable. A candidate counts its own vote
+  // only once it is (§3.8: persist before acting on it), so that a crash cannot make it
+  // vote twice in one term — and lead twice in one term, as a lone voter could otherwise.
+  Term durable_term_;
 };
 
 }  // namespace uq::raft

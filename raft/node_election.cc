@@ -31,13 +31,15 @@ void Node::campaign_with(bool pre_vote, bool force) {
     role_ = Role::kCandidate;
   }
   votes_.push_back({id_, true});
-  if (tally_votes().first >= quorum()) {  // a single voter wins at once
-    if (pre_vote) {
-      campaign_with(false, force);
-    } else {
-      become_leader();
-    }
+  if (pre_vote && tally_votes().first >= quorum()) {  // a lone voter needs no pre-vote
+    campaign_with(false, force);
     return;
+  }
+  if (!pre_vote) {
+    maybe_win_election();  // a lone voter wins once its vote is durable
+    if (role_ != Role::kCandidate) {
+      return;
+    }
   }
   MessageType type = pre_vote ? MessageType::kPreVote : MessageType::kVote;
   for (NodeId voter : conf_.voters) {
@@ -50,6 +52,12 @@ void Node::campaign_with(bool pre_vote, bool force) {
                  .log_term = log_.last_term(),
                  .index = log_.last_index(),
                  .force = force});
+  }
+}
+
+void Node::maybe_win_election() {
+  if (role_ == Role::kCandidate && durable_term_ == term_ && tally_votes().first >= quorum()) {
+    become_leader();
   }
 }
 
@@ -106,7 +114,7 @@ void Node::step_candidate(const Message& m) {
         if (role_ == Role::kPreCandidate) {
           campaign_with(false, false);
         } else {
-          become_leader();
+          maybe_win_election();
         }
       } else if (rejected > conf_.voters.size() - quorum()) {
         become_follower(term_, kNoNode);

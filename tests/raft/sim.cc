@@ -50,6 +50,7 @@ struct Cluster::PendingWrite {
   std::optional<SnapshotMeta> snapshot;
   std::vector<Entry> entries;
   std::vector<Message> after;
+  PersistMark mark;
 };
 
 struct Cluster::SimNode {
@@ -82,7 +83,8 @@ void Cluster::client_done(size_t op) {
   }
 }
 
-Cluster::Cluster(const Options& options) : options_(options), rng_(options.seed) {
+Cluster::Cluster(const Options& options)
+    : options_(options), rng_(options.seed), trace_(std::getenv("UQ_RAFT_TRACE") != nullptr) {
   std::vector<NodeId> voters;
   for (int i = 1; i <= options_.nodes; ++i) {
     voters.push_back(NodeId(i));
@@ -219,11 +221,7 @@ void Cluster::complete_writes() {
       for (const Message& m : w.after) {
         route(m);
       }
-      if (!w.entries.empty()) {
-        n.node->on_persisted(w.entries.back().index, w.entries.back().term);
-      } else if (w.snapshot) {
-        n.node->on_persisted(w.snapshot->index, w.snapshot->term);
-      }
+      n.node->on_persisted(w.mark);
     }
   }
 }
@@ -288,6 +286,26 @@ void Cluster::process_ready(SimNode& n) {
     return;
   }
   Ready rd = node.ready();
+  if (trace_) {
+    if (rd.soft_state) {
+      std::fprintf(stderr,
+                   "t=%" PRIu64 " node %" PRIu64 " %s term=%" PRIu64 " leader=%" PRIu64 "\n", now_,
+                   n.id.value, std::string(role_name(rd.soft_state->role)).c_str(),
+                   node.term().value, rd.soft_state->leader.value);
+    }
+    for (const Entry& e : rd.entries) {
+      std::fprintf(stderr,
+                   "t=%" PRIu64 " node %" PRIu64 " entry %" PRIu64 "/%" PRIu64 " type=%d %s\n",
+                   now_, n.id.value, e.term.value, e.index.value, static_cast<int>(e.type),
+                   e.type == EntryType::kConfig ? "" : e.data.c_str());
+    }
+    for (const Message& m : rd.messages) {
+      std::fprintf(stderr, "t=%" PRIu64 " send %s\n", now_, to_string(m).c_str());
+    }
+    for (const Message& m : rd.messages_after_persist) {
+      std::fprintf(stderr, "t=%" PRIu64 " send-after-persist %s\n", now_, to_string(m).c_str());
+    }
+  }
   for (const Message& m : rd.messages) {
     route(m);
   }
@@ -296,6 +314,7 @@ void Cluster::process_ready(SimNode& n) {
   w.due =
       std::max(last_due, now_ + rng_() % static_cast<uint64_t>(options_.max_sync_delay_units + 1));
   w.hard_state = rd.hard_state;
+  w.mark = rd.persist_mark;
   w.snapshot = rd.snapshot;
   w.entries.assign(rd.entries.begin(), rd.entries.end());
   w.after = std::move(rd.messages_after_persist);
@@ -307,9 +326,7 @@ void Cluster::process_ready(SimNode& n) {
                e.index.value, e.term.value));
     }
   }
-  if (w.hard_state || w.snapshot || !w.entries.empty() || !w.after.empty()) {
-    n.writes.push_back(std::move(w));
-  }
+  n.writes.push_back(std::move(w));
   if (rd.snapshot) {
     install_snapshot(n, *rd.snapshot);
   }
@@ -416,6 +433,9 @@ void Cluster::inject_faults() {
   for (auto& np : nodes_) {
     SimNode& n = *np;
     if (n.node && coin(rng_) < options_.crash_rate) {
+      if (trace_) {
+        std::fprintf(stderr, "t=%" PRIu64 " crash %" PRIu64 "\n", now_, n.id.value);
+      }
       crash_node(n);
     } else if (!n.node && coin(rng_) < options_.restart_rate) {
       start_node(n);
@@ -460,6 +480,10 @@ void Cluster::inject_faults() {
       cc = {ConfChangeType::kRemoveNode, members[rng_() % members.size()]};
     }
     if (ln.propose_conf_change(cc).is_ok()) {
+      if (trace_) {
+        std::fprintf(stderr, "t=%" PRIu64 " conf change type=%d node=%" PRIu64 " on %" PRIu64 "\n",
+                     now_, static_cast<int>(cc.type), cc.node.value, leader->value);
+      }
       ++stats_.conf_changes;
     }
   }

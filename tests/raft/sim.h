@@ -110,6 +110,7 @@ class Cluster {
   uint64_t msg_seq_ = 0;
   std::string failure_;
   Stats stats_;
+  bool trace_ = false;  // UQ_RAFT_TRACE=1: print role changes, entries and messages
 
   std::vector<std::unique_ptr<SimNode>> nodes_;
   std::multimap<std::pair<uint64_t, uint64_t>, Message> network_;  // (due, seq) → message
