@@ -142,9 +142,9 @@ HttpServer::HttpServer(core::Reactor& reactor, HttpServerOptions options, HttpHa
       acceptor_(std::make_unique<Acceptor>(this)) {}
 
 HttpServer::~HttpServer() {
-  *alive_ = false;
   reactor_.cancel_timer(sweep_timer_);
   reactor_.cancel_timer(grace_timer_);
+  reactor_.cancel_timer(accept_retry_timer_);
   slots_.clear();  // connection destructors close their fds
   graveyard_.clear();
   if (listen_fd_ >= 0) {
@@ -207,9 +207,9 @@ void HttpServer::on_accept(int32_t res, uint32_t flags) {
   if (!accept_armed_) {
     if (res == -EMFILE || res == -ENFILE || res == -ENOMEM || res == -ENOBUFS) {
       // Out of descriptors or memory: retrying at once would spin; try again shortly.
-      accept_armed_ = true;
-      reactor_.add_timer(std::chrono::milliseconds(10), [this, alive = alive_] {
-        if (*alive && !draining_) {
+      accept_retry_timer_ = reactor_.add_timer(std::chrono::milliseconds(10), [this] {
+        accept_retry_timer_ = 0;
+        if (!draining_) {
           arm_accept();
         }
       });
@@ -278,6 +278,8 @@ void HttpServer::sweep() {
 }
 
 void HttpServer::close_listener() {
+  reactor_.cancel_timer(accept_retry_timer_);
+  accept_retry_timer_ = 0;
   if (accept_armed_) {
     io_uring_sqe* sqe = reactor_.get_sqe();
     io_uring_prep_cancel64(

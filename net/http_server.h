@@ -129,11 +129,11 @@ class HttpServer {
   std::vector<std::unique_ptr<HttpConnection>> graveyard_;  // closed, freed at a safe point
   size_t live_connections_ = 0;
   uint64_t sweep_timer_ = 0;
+  uint64_t accept_retry_timer_ = 0;
   bool draining_ = false;
   bool drain_done_ = false;
   uint64_t grace_timer_ = 0;
   std::function<void()> on_drained_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace uq::net

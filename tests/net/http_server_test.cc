@@ -221,6 +221,43 @@ TEST_P(HttpServerTest, ManyPipelinedRequestsFromAClientThatReadsLateAllArriveInO
   sender.join();
 }
 
+// A stand-in for TLS: every byte on the wire is XORed, so nothing works unless all traffic goes
+// through the transport in both directions.
+class XorTransport final : public Transport {
+ public:
+  static constexpr char kKey = 0x5a;
+  bool passthrough() const override { return false; }
+  Status on_wire_bytes(std::string_view wire, HttpCodec& codec, std::string&) override {
+    std::string plain(wire);
+    for (char& c : plain) {
+      c ^= kKey;
+    }
+    codec.append(plain);
+    return Status::ok();
+  }
+  Status on_plain_bytes(std::string_view plain, std::string& wire_out) override {
+    for (char c : plain) {
+      wire_out.push_back(static_cast<char>(c ^ kKey));
+    }
+    return Status::ok();
+  }
+};
+
+TEST_P(HttpServerTest, TransportSeamCarriesRequestsAndResponses) {
+  HttpServerOptions options;
+  options.transport_factory = [] { return std::make_unique<XorTransport>(); };
+  UQ_START_OR_RETURN(options, test::echo_handler);
+  TestClient client(port());
+  client.set_xor_key(XorTransport::kKey);
+  ASSERT_TRUE(
+      client.send("POST /x?y HTTP/1.1\r\nContent-Length: 2\r\n\r\nokGET /z HTTP/1.1\r\n\r\n"));
+  for (const char* expected : {"POST /x q=y body=ok", "GET /z q= body="}) {
+    auto response = client.read_response();
+    ASSERT_TRUE(response.has_value());
+    EXPECT_EQ(response->body, expected);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Paths, HttpServerTest, ::testing::Values(false, true), test::path_name);
 
 }  // namespace

@@ -59,7 +59,15 @@ class TestClient {
   bool connected() const { return connected_; }
   int fd() const { return fd_; }
 
-  bool send(std::string_view bytes) {
+  // Every byte sent and received is XORed with key (tests of the transport seam); 0 = plain.
+  void set_xor_key(char key) { xor_key_ = key; }
+
+  bool send(std::string_view plain) {
+    std::string coded(plain);
+    for (char& c : coded) {
+      c ^= xor_key_;
+    }
+    std::string_view bytes = coded;
     while (!bytes.empty()) {
       ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
       if (n <= 0) {
@@ -176,12 +184,16 @@ class TestClient {
     if (n <= 0) {
       return false;
     }
+    for (ssize_t i = 0; i < n; ++i) {
+      chunk[i] ^= xor_key_;
+    }
     buffer_.append(chunk, static_cast<size_t>(n));
     return true;
   }
 
   int fd_ = -1;
   int last_errno_ = 0;
+  char xor_key_ = 0;
   bool connected_ = false;
   std::string buffer_;
 };
