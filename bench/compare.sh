@@ -49,6 +49,7 @@ ETCD_PEER_PORT=$((PORT_BASE + 21))
 
 STARTED_PIDS=()
 WORKDIR=""
+LOAD_START=""
 declare -A UP=()  # peer -> 1 when it is running
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -371,7 +372,9 @@ main() {
     echo "# workloads: $WORKLOADS; peers: $PEERS"
     echo "# $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); kernel $(uname -r)"
     echo "# uqlite $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   } >"$RAW"
+  LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
   has "$PEERS" uqlited && start_uqlited
   has "$PEERS" nginx && start_nginx
   has "$PEERS" etcd && start_etcd
@@ -391,6 +394,8 @@ main() {
     echo "whichever uqlited row the workload has). query and serial-query: uqlited/nginx at"
     echo "level=none, etcd serializable range; query-linearizable: etcd linearizable range."
     echo "gen CPU %: the load generator's own CPU, of one core (2 cores = 200 % for the machine)."
+    echo "Machine load average (1, 5, 15 min) at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "(on 2 cores, anything much above 2 means other work shared the CPUs: trust ratios, not absolutes)."
     [[ -n "${UP[uqlited]:-}" ]] || echo "uqlited: skipped (binary absent or not ready)."
   } >"$TABLE"
   cat "$TABLE"
