@@ -13,7 +13,7 @@
 # Knobs (environment): REPS (3), DUR seconds per run (10), CONNS (64), ROWS preloaded for point
 # queries (10000), BATCH statements per batch request (1000), BUILD_DIR (build-release, relative
 # to the repo root or absolute), PORT_BASE (28400: uqlited uses it and +1, nginx +10, etcd +20 and
-# +21), WORKLOADS (space-separated subset of: insert query serial serial-query query-weak
+# +21), UQLITED and UQBENCH (paths of the binaries, default under BUILD_DIR), WORKLOADS (space-separated subset of: insert query serial serial-query query-weak
 # query-linearizable batch-param batch-literal queue; all by default, about 25 runs per round),
 # PEERS (subset of: uqlited nginx etcd), KEEP=1 keeps the scratch dir.
 #
@@ -33,8 +33,8 @@ BUILD_DIR="${BUILD_DIR:-build-release}"
 PORT_BASE="${PORT_BASE:-28400}"
 WORKLOADS="${WORKLOADS:-insert query serial serial-query query-weak query-linearizable batch-param batch-literal queue}"
 PEERS="${PEERS:-uqlited nginx etcd}"
-UQLITED="$BUILD_DIR/server/uqlited"
-UQBENCH="$BUILD_DIR/bench/uqlite-bench/uqlite-bench"
+UQLITED="${UQLITED:-$BUILD_DIR/server/uqlited}"
+UQBENCH="${UQBENCH:-$BUILD_DIR/bench/uqlite-bench/uqlite-bench}"
 LUA="$REPO/bench/lua"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 OUT_DIR="$REPO/bench/results"
