@@ -347,6 +347,10 @@ void StatementRewriter::mark_contextual_keyword(size_t i) {
   } else if (is_join_word(t.text) && i + 1 < end_ && token(i + 1).kind == TokenKind::kWord &&
              (word_at(i + 1, "join") || is_join_word(token(i + 1).text))) {
     flag(i) |= kUpper;
+  } else if ((is_word(t, "partition") && word_at(i + 1, "by")) ||
+             (is_word(t, "cast") && punct_at(i + 1, "(")) ||
+             ((is_word(t, "filter") || is_word(t, "over")) && i > begin_ && punct_at(i - 1, ")"))) {
+    flag(i) |= kUpper;  // CAST(, PARTITION BY, count(*) FILTER (...) OVER (...)
   }
 }
 

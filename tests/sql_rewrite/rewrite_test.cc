@@ -180,6 +180,11 @@ TEST(Rewrite, CommentsNestingAndStatementForms) {
        "SELECT a FROM t LEFT JOIN u ON t.id = u.id WHERE d > date(" + kN +
            ") GROUP BY a ORDER BY a"},
       {"SELECT CAST(random() AS TEXT)", "SELECT CAST(" + kR + " AS TEXT)"},
+      {"insert into t(a) select count(*) filter (where x > 1) over (partition by y order by z), "
+       "cast(x as int) from s where julianday('now') > 5 group by y having sum(x) > 1",
+       "INSERT INTO \"t\" (\"a\") SELECT count(*) FILTER (WHERE x > 1) OVER (PARTITION BY y "
+       "ORDER BY z), CAST(x AS int) FROM s WHERE julianday(" +
+           kN + ") > 5 GROUP BY y HAVING sum(x) > 1"},
       {"SELECT x FROM t WHERE x IN (random(), 2)", "SELECT x FROM t WHERE x IN (" + kR + ", 2)"},
       {"SELECT -1, - -2, -(3), 4 - -5, a-1, ~~6, +random()",
        "SELECT -1, - -2, -(3), 4 - -5, a - 1, ~~6, +" + kR},

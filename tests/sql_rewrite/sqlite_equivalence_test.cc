@@ -272,6 +272,79 @@ TEST(SqliteEquivalence, RewrittenStatementsNoLongerDependOnTheNode) {
   EXPECT_GT(deterministic_count, 20);
 }
 
+// Statements assembled at random (fixed seed) from templates and expressions that mix calls,
+// literals that look like calls, comments, signs and nesting: the table above, at volume.
+TEST(SqliteEquivalence, GeneratedStatementsMeanTheSame) {
+  const char* expressions[] = {"random()",
+                               "RANDOM ( )",
+                               "randomblob(3)",
+                               "randomblob(-1)",
+                               "\"random\"()",
+                               "datetime('now')",
+                               "date(\"now\", '+1 day')",
+                               "strftime('%s', 'now')",
+                               "julianday('NOW')",
+                               "unixepoch('now')",
+                               "'now'",
+                               "'random()'",
+                               "v",
+                               "s.v",
+                               "-v",
+                               "- -1",
+                               "1.5e1",
+                               ".5",
+                               "x'0A'",
+                               "abs(random()) % 7",
+                               "(SELECT max(v) FROM s)",
+                               "(SELECT v FROM s ORDER BY random() LIMIT 1)",
+                               "CASE WHEN v > 1 THEN random() ELSE 'now' END",
+                               "v /* random() */ + 1",
+                               "coalesce(NULL, date('now'))",
+                               "length(randomblob(5))",
+                               "typeof(random())",
+                               "v || 'x'",
+                               "cast(v AS TEXT)",
+                               "v IN (1, random())",
+                               "v BETWEEN -1 AND random()",
+                               "v-1",
+                               "time(datetime('now'), 'start of day')"};
+  const char* orderings[] = {"v", "random()", "v DESC, random()", "1", "randomblob(2), v"};
+  const char* templates[] = {
+      "SELECT {e}, {e} FROM s WHERE {e} IS NOT NULL ORDER BY {o}",
+      "INSERT INTO t(a, b) SELECT {e}, {e} FROM s ORDER BY {o}",
+      "UPDATE t SET a = {e}, b = {e} WHERE id > {e}",
+      "WITH c(x) AS (SELECT {e} FROM s) SELECT x, {e} FROM c ORDER BY {o} LIMIT 2",
+      "SELECT {e} FROM s; INSERT INTO log SELECT {e} FROM s -- tail",
+      "DELETE FROM t WHERE a < {e} RETURNING {e}",
+  };
+  uint64_t state = 42;
+  auto pick = [&state](size_t count) {
+    state = state * 6364136223846793005u + 1442695040888963407u;
+    return static_cast<size_t>(state >> 33) % count;
+  };
+  int changed_count = 0;
+  for (int iteration = 0; iteration < 300; ++iteration) {
+    std::string sql = templates[pick(std::size(templates))];
+    for (size_t at = sql.find('{'); at != std::string::npos; at = sql.find('{', at)) {
+      const char* fill = sql[at + 1] == 'e' ? expressions[pick(std::size(expressions))]
+                                            : orderings[pick(std::size(orderings))];
+      sql.replace(at, 3, fill);
+      at += std::string_view(fill).size();
+    }
+    Rewritten rewritten = rewrite(
+        sql, {}, [](void*) { return kRandom; }, nullptr, kNowJulianDay);
+    ASSERT_EQ(rewritten.error, "") << sql;
+    changed_count += rewritten.changed ? 1 : 0;
+    std::string text = rewritten.changed ? rewritten.sql : sql;
+    Outcome original = execute(sql, World{});
+    Outcome after = execute(text, World{});
+    EXPECT_EQ(original.error, after.error) << sql << "\n" << text;
+    EXPECT_EQ(original.rows, after.rows) << sql << "\n" << text;
+    EXPECT_EQ(original.contents, after.contents) << sql << "\n" << text;
+  }
+  EXPECT_GT(changed_count, 200);
+}
+
 TEST(SqliteEquivalence, NormalisedPreviewsStillMeanTheSame) {
   for (const Case& c : kCases) {
     Rewritten previewed = preview(
