@@ -31,6 +31,9 @@ struct LogOptions {
   size_t cache_bytes = 64u << 20;      // recent entries kept in memory for read()
   size_t compress_min_bytes = 512;     // smaller batches are stored raw
   int zstd_level = 1;
+  // Recover and read without writing anything (no tail zeroing, no deletions, no syncs): for
+  // `uqlite-wal`. A torn tail is reported in recovery() instead of repaired; mutations fail.
+  bool read_only = false;
 };
 
 // A frame ready to be written by an asynchronous driver (io_uring): write `size` bytes at `data`

@@ -34,7 +34,7 @@ Result<std::unique_ptr<Log>> Log::open(FileSystem* fs, const std::string& dir,
 
 Status Log::load_meta() {
   auto meta = SlotFile::open(fs_, dir_ + "/" + kMetaFileName, kMetaMagic, ChecksumDomain::kWalFrame,
-                             encode_meta(0, 0));
+                             encode_meta(0, 0), options_.read_only);
   if (!meta.is_ok()) {
     return meta.status();
   }
@@ -60,7 +60,9 @@ Result<std::vector<uint64_t>> Log::list_segments() {
       sequences.push_back(sequence);
     } else if (name.size() > 4 && name.ends_with(".seg.tmp")) {
       // A segment that was never renamed into place holds nothing acknowledged.
-      UQ_RETURN_IF_ERROR(fs_->remove(dir_ + "/" + name));
+      if (!options_.read_only) {
+        UQ_RETURN_IF_ERROR(fs_->remove(dir_ + "/" + name));
+      }
     } else if (name.starts_with("wal-") && name != kMetaFileName &&
                name != std::string(kMetaFileName) + kTempSuffix) {
       return corruption(dir_ + "/" + name + ": unexpected file among the WAL segments");
@@ -78,7 +80,13 @@ Result<std::vector<uint64_t>> Log::list_segments() {
 }
 
 Status Log::recover() {
-  UQ_RETURN_IF_ERROR(fs_->create_dir(dir_));
+  if (options_.read_only) {
+    if (!fs_->exists(dir_)) {
+      return error(Code::kNotFound, dir_ + ": no such directory");
+    }
+  } else {
+    UQ_RETURN_IF_ERROR(fs_->create_dir(dir_));
+  }
   UQ_RETURN_IF_ERROR(load_meta());
   auto sequences = list_segments();
   if (!sequences.is_ok()) {
@@ -90,7 +98,8 @@ Status Log::recover() {
     auto segment = std::make_unique<Segment>();
     segment->sequence = sequence;
     segment->path = dir_ + "/" + segment_file_name(sequence);
-    auto file = fs_->open(segment->path, OpenMode::kReadWrite);
+    auto file =
+        fs_->open(segment->path, options_.read_only ? OpenMode::kRead : OpenMode::kReadWrite);
     if (!file.is_ok()) {
       return file.status();
     }
@@ -115,7 +124,9 @@ Status Log::recover() {
   }
   // Segments entirely at or below the compaction point: a crash interrupted their deletion.
   while (segments_.size() >= 2 && segments_[1]->base_index - 1 <= compacted_index_) {
-    UQ_RETURN_IF_ERROR(fs_->remove(segments_.front()->path));
+    if (!options_.read_only) {
+      UQ_RETURN_IF_ERROR(fs_->remove(segments_.front()->path));
+    }
     segments_.erase(segments_.begin());
     ++recovery_.segments_deleted;
   }
@@ -211,17 +222,22 @@ Status Log::recover_segment_tail(Segment* segment, const SegmentScan& scan, bool
     // nothing but zeros may follow their last frame.
     return corruption(where + ": " + scan.tail_problem + " before the end of a closed segment");
   }
+  recovery_.torn_tail_truncated = true;
+  recovery_.torn_tail = where + ": " + scan.tail_problem;
+  if (options_.read_only) {
+    return Status::ok();
+  }
   UQ_WARN("wal: torn tail in %s: %s; zeroing %llu bytes", where.c_str(), scan.tail_problem.c_str(),
           static_cast<unsigned long long>(scan.tail_end - scan.end_offset));
   std::vector<uint8_t> zeros(scan.tail_end - scan.end_offset, 0);
   UQ_RETURN_IF_ERROR(segment->file->write(zeros.data(), zeros.size(), scan.end_offset));
-  recovery_.torn_tail_truncated = true;
-  recovery_.torn_tail = where + ": " + scan.tail_problem;
   return Status::ok();
 }
 
 void Log::finish_recovery() {
-  if (Segment* segment = active()) {
+  if (options_.read_only) {
+    failure_ = error(Code::kInvalidArgument, dir_ + ": opened read-only");
+  } else if (Segment* segment = active()) {
     // What recovery read may still be only in the page cache (the process crashed, the machine
     // did not): make it durable before frames claim it as their synced prefix.
     Status synced = segment->file->sync();
@@ -230,9 +246,11 @@ void Log::finish_recovery() {
     }
   }
   // Likewise a segment renamed into place just before a crash: make its directory entry durable.
-  Status dir_synced = fs_->sync_dir(dir_);
-  if (!dir_synced.is_ok()) {
-    failure_ = dir_synced;
+  if (!options_.read_only) {
+    Status dir_synced = fs_->sync_dir(dir_);
+    if (!dir_synced.is_ok()) {
+      failure_ = dir_synced;
+    }
   }
   if (last_index_ < compacted_index_) {
     frames_.clear();

@@ -41,7 +41,13 @@ Result<std::pair<uint64_t, std::string>> decode_slot(const uint8_t* p, size_t si
 
 Result<std::unique_ptr<SlotFile>> SlotFile::open(FileSystem* fs, const std::string& path,
                                                  uint32_t magic, ChecksumDomain domain,
-                                                 std::string_view initial) {
+                                                 std::string_view initial, bool read_only) {
+  if (read_only && !fs->exists(path)) {
+    std::unique_ptr<SlotFile> slots(new SlotFile(nullptr, path, magic, domain));
+    slots->read_only_ = true;
+    slots->payload_ = std::string(initial);
+    return slots;
+  }
   if (!fs->exists(path)) {
     std::string tmp = path + ".tmp";
     if (fs->exists(tmp)) {
@@ -59,11 +65,12 @@ Result<std::unique_ptr<SlotFile>> SlotFile::open(FileSystem* fs, const std::stri
     std::string dir = path.substr(0, path.find_last_of('/'));
     UQ_RETURN_IF_ERROR(fs->sync_dir(dir.empty() ? "." : dir));
   }
-  auto file = fs->open(path, OpenMode::kReadWrite);
+  auto file = fs->open(path, read_only ? OpenMode::kRead : OpenMode::kReadWrite);
   if (!file.is_ok()) {
     return file.status();
   }
   std::unique_ptr<SlotFile> slots(new SlotFile(std::move(*file), path, magic, domain));
+  slots->read_only_ = read_only;
   UQ_RETURN_IF_ERROR(slots->load());
   return slots;
 }
@@ -99,10 +106,11 @@ Status SlotFile::load() {
   }
   // What we just read may be a save whose fdatasync failed before a process crash, still only in
   // the page cache: make it durable before anything is decided from it.
-  return file_->sync();
+  return read_only_ ? Status::ok() : file_->sync();
 }
 
 Status SlotFile::save(std::string_view payload) {
+  UQ_CHECK(!read_only_, "save() on a read-only slot file");
   int target = 1 - newest_slot_;
   std::string slot = encode_slot(magic_, domain_, sequence_ + 1, payload);
   UQ_RETURN_IF_ERROR(file_->write(slot.data(), slot.size(), target * kSlotSize));

@@ -20,9 +20,10 @@ namespace uq::wal {
 class SlotFile {
  public:
   // Opens path, creating it holding `initial` if absent. payload must fit kSlotPayloadMax.
+  // read_only: never writes or syncs (tools); an absent file reads as `initial`, save() is a bug.
   static Result<std::unique_ptr<SlotFile>> open(FileSystem* fs, const std::string& path,
                                                 uint32_t magic, ChecksumDomain domain,
-                                                std::string_view initial);
+                                                std::string_view initial, bool read_only = false);
 
   const std::string& payload() const { return payload_; }
   uint64_t sequence() const { return sequence_; }
@@ -41,6 +42,7 @@ class SlotFile {
   std::string payload_;
   uint64_t sequence_ = 0;
   int newest_slot_ = 0;
+  bool read_only_ = false;
 };
 
 // Encodes one slot (exposed for tests and the fuzz corpus).
