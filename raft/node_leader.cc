@@ -327,8 +327,11 @@ void Node::handle_heartbeat_response(const Message& m, Progress* pr) {
   if (pr->state == ProgressState::kReplicate && pr->inflights.full()) {
     pr->inflights.free_le(pr->inflights.first());
   }
+  // Behind: send what it lacks, or (in replicate state, with everything already sent once) an
+  // empty append probing at our last index. If earlier appends were lost it is rejected and
+  // replication falls back to probing from the follower's match; otherwise it is a no-op.
   if (pr->match < log_.last_index()) {
-    maybe_send_append(pr, false);
+    maybe_send_append(pr, true);
   }
   uint64_t seq = 0;
   if (m.context.size() == 8) {
