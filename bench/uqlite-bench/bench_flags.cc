@@ -33,6 +33,8 @@ constexpr FlagSpec kFlags[] = {
     {"value-size", Kind::kInt, "bytes of the TEXT value per row (default 16)"},
     {"level", Kind::kString, "read consistency: none | weak | linearizable | strong | auto"},
     {"seed", Kind::kInt, "seed of the id generator (default 1)"},
+    {"rate", Kind::kInt,
+     "open loop: requests/s in total, latency from the due time (default 0: closed loop)"},
     {"timeout", Kind::kDuration, "bound on each connect and each setup request (default 10s)"},
 };
 
@@ -168,6 +170,9 @@ Status apply_flag(const FlagSpec& spec, std::string_view value, BenchConfig* cfg
   if (n == "value-size") {
     return set_int(1, 1 << 20, &cfg->value_size);
   }
+  if (n == "rate") {
+    return set_int(0, 100'000'000, &cfg->rate);
+  }
   if (n == "seed") {
     return set_int(0, std::numeric_limits<int64_t>::max(), &cfg->seed);
   }
@@ -175,6 +180,9 @@ Status apply_flag(const FlagSpec& spec, std::string_view value, BenchConfig* cfg
 }
 
 Status validate(const BenchConfig& cfg) {
+  if (cfg.rate > 0 && cfg.rate < cfg.threads) {
+    return invalid("-rate must be at least -threads (one request per second per thread)");
+  }
   if (cfg.threads > cfg.conns) {
     return invalid("-threads must not exceed -conns");
   }

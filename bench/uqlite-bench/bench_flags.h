@@ -38,6 +38,10 @@ struct BenchConfig {
   std::string level;     // empty: the server's default
   uint64_t seed = 1;
   int64_t timeout_ns = 10'000'000'000;  // bound on each connect and each setup request
+  // Requests per second over all threads; 0 = closed loop (each connection sends its next request
+  // when an answer arrives). With a rate, requests are due at fixed intervals and latency counts
+  // from when a request was due, so time spent waiting for a free connection is included.
+  int64_t rate = 0;
 
   // Rows each successful request carries (written or read).
   int64_t rows_per_request() const { return mode == Mode::kBatch ? batch : 1; }

@@ -196,19 +196,31 @@ bool LoadThread::may_send(int64_t now) {
   return true;
 }
 
+int64_t LoadThread::next_due_ns() const {
+  return shared_->start_ns + paced_sent_ * pace_interval_ns_;
+}
+
 void LoadThread::fill(Connection* c) {
   if (c->broken || c->dead || c->send_in_flight) {
     return;
   }
   const int pipeline = shared_->cfg->pipeline;
   const int64_t now = now_ns();
+  const bool paced = pace_interval_ns_ > 0;
   bool added = false;
-  while (c->in_flight < pipeline && may_send(now)) {
+  while (c->in_flight < pipeline && (!paced || next_due_ns() <= now) && may_send(now)) {
     const uint64_t seq =
         seq_++ * static_cast<uint64_t>(shared_->cfg->threads) + static_cast<uint64_t>(index_);
     builder_->append_request(seq, &c->send_buf);
     const int tail = (c->head + c->in_flight) % pipeline;
-    c->slots[static_cast<size_t>(tail)] = {now, now >= shared_->measure_start_ns};
+    int64_t sent = now;
+    if (paced) {
+      sent = next_due_ns();  // latency counts from the due time (no coordinated omission)
+      paced_sent_++;
+    }
+    // Measured by when it goes out (as the budget is), so an overload backlog from the warm-up
+    // is reported with its full latency rather than dropped.
+    c->slots[static_cast<size_t>(tail)] = {sent, now >= shared_->measure_start_ns};
     c->in_flight++;
     in_flight_++;
     added = true;
@@ -216,6 +228,16 @@ void LoadThread::fill(Connection* c) {
   if (added) {
     submit_send(c);
   }
+}
+
+// With -rate: gives every due request a connection with room, round-robin from a cursor so no
+// connection is favoured.
+void LoadThread::fill_paced() {
+  const size_t n = conns_.size();
+  for (size_t i = 0; i < n && next_due_ns() <= now_ns(); i++) {
+    fill(conns_[(pace_cursor_ + i) % n].get());
+  }
+  pace_cursor_ = (pace_cursor_ + 1) % n;
 }
 
 void LoadThread::on_send(Connection* c, int32_t res) {
@@ -357,6 +379,10 @@ void LoadThread::maybe_reopen(Connection* c) {
 }
 
 void LoadThread::run() {
+  const BenchConfig& cfg = *shared_->cfg;
+  if (cfg.rate > 0) {
+    pace_interval_ns_ = std::max<int64_t>(1, 1'000'000'000 * cfg.threads / cfg.rate);
+  }
   for (auto& c : conns_) {
     submit_recv(c.get());
     fill(c.get());
@@ -376,8 +402,17 @@ void LoadThread::run() {
     if (!any_live) {
       break;
     }
+    int64_t wait_ns = std::min(kWaitSliceNs, shared_->deadline_ns - now);
+    if (pace_interval_ns_ > 0) {
+      fill_paced();
+      // Wake for the next due time, unless requests are already due and wait for a connection.
+      const int64_t until_due = next_due_ns() - now_ns();
+      if (until_due > 0) {
+        wait_ns = std::min(wait_ns, until_due);
+      }
+    }
     __kernel_timespec wait{};
-    wait.tv_nsec = std::min(kWaitSliceNs, shared_->deadline_ns - now);
+    wait.tv_nsec = std::max<int64_t>(wait_ns, 1000);
     io_uring_cqe* cqe = nullptr;
     io_uring_submit_and_wait_timeout(&ring_->ring, &cqe, 1, &wait, nullptr);
     stats_.ring_enters++;

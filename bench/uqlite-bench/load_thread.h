@@ -8,9 +8,12 @@
 // is allocated per request and the ops in flight are bounded by 2 per connection.
 //
 // Measurement: a request is measured when it is sent at or after measure_start_ns and answered
-// before deadline_ns. A connection that fails (reset, framing error, "Connection: close") counts
-// one connection error plus one lost request per request in flight, and is reopened (at most
-// kMaxReconnects times) unless the run is stopping. A server that ends keep-alive cleanly
+// before deadline_ns; its latency runs from its send time (with -rate: from its due time).
+// With -rate the thread's k-th request is due at start_ns + k * threads / rate and goes out on
+// the first connection with room once due. A connection that fails (reset, framing error,
+// "Connection: close") counts one connection error plus one lost request per request in flight, and
+// is reopened (at most kMaxReconnects times) unless the run is stopping. A server that ends
+// keep-alive cleanly
 // ("Connection: close", or a close while nothing is in flight) is not an error: the connection is
 // reopened and counted in `reopens`.
 //
@@ -38,6 +41,7 @@ struct SharedRun {
   const BenchConfig* cfg = nullptr;
   sockaddr_storage addr{};
   socklen_t addr_len = 0;
+  int64_t start_ns = 0;          // when the threads start sending (the pacing origin)
   int64_t measure_start_ns = 0;  // set before the threads start sending
   int64_t deadline_ns = 0;
   std::atomic<int64_t> budget{0};  // measured requests still to send when cfg->requests > 0
@@ -82,6 +86,8 @@ class LoadThread {
  private:
   friend struct ConnectionOp;
   void fill(Connection* c);
+  void fill_paced();
+  int64_t next_due_ns() const;
   void submit_send(Connection* c);
   void submit_recv(Connection* c);
   void on_send(Connection* c, int32_t res);
@@ -108,6 +114,9 @@ class LoadThread {
   int64_t ops_pending_ = 0;  // SQEs whose CQE has not arrived
   bool stopping_ = false;    // no new requests
   bool budget_spent_ = false;
+  int64_t pace_interval_ns_ = 0;  // with -rate: time between this thread's due times
+  int64_t paced_sent_ = 0;        // with -rate: requests sent so far (the next one's index)
+  size_t pace_cursor_ = 0;        // with -rate: where the search for a free connection starts
 };
 
 }  // namespace uq::bench

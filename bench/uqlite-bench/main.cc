@@ -50,6 +50,7 @@ double run_load(const BenchConfig& cfg, uq::bench::SharedRun* shared,
     }
   }
   const int64_t start = uq::bench::now_ns();
+  shared->start_ns = start;
   shared->measure_start_ns = start + cfg.warmup_ns;
   shared->deadline_ns = shared->measure_start_ns + cfg.duration_ns;
   if (*failed) {

@@ -73,7 +73,7 @@ std::string machine_line(const BenchConfig& cfg, const Summary& s) {
       "mode=%s conns=%d requests=%lld errors=%lld rps=%.1f rows_per_s=%.1f p50_ms=%.3f "
       "p99_ms=%.3f p999_ms=%.3f max_ms=%.3f mean_ms=%.3f elapsed_s=%.3f threads=%d pipeline=%d "
       "batch=%lld param=%d level=%s non200=%lld body_errors=%lld lost=%lld conn_errors=%lld "
-      "reopens=%lld ok_rps=%.1f",
+      "reopens=%lld ok_rps=%.1f rate=%lld",
       std::string(mode_name(cfg.mode)).c_str(), cfg.conns, static_cast<long long>(s.answered),
       static_cast<long long>(s.errors()), static_cast<double>(s.answered) / secs,
       static_cast<double>(s.ok() * cfg.rows_per_request()) / secs, ms(s.latency_ns.percentile(50)),
@@ -83,7 +83,7 @@ std::string machine_line(const BenchConfig& cfg, const Summary& s) {
       cfg.level.empty() ? "default" : cfg.level.c_str(), static_cast<long long>(s.non_200),
       static_cast<long long>(s.body_errors), static_cast<long long>(s.lost),
       static_cast<long long>(s.conn_errors), static_cast<long long>(s.reopens),
-      static_cast<double>(s.ok()) / secs);
+      static_cast<double>(s.ok()) / secs, static_cast<long long>(cfg.rate));
 }
 
 }  // namespace uq::bench

@@ -64,6 +64,13 @@ TEST(BenchFlags, QueryModeTakesLevelAndGet) {
   EXPECT_EQ(cfg->rows_per_request(), 1);
 }
 
+TEST(BenchFlags, RateSelectsOpenLoop) {
+  auto cfg = parse({"-rate", "25000"});
+  ASSERT_TRUE(cfg.is_ok());
+  EXPECT_EQ(cfg->rate, 25000);
+  EXPECT_EQ(parse({})->rate, 0);
+}
+
 TEST(BenchFlags, BareBooleanCanBeTurnedOffExplicitly) {
   auto cfg = parse({"-param=false"});
   ASSERT_TRUE(cfg.is_ok());
@@ -105,6 +112,8 @@ TEST(BenchFlags, RejectsBadInput) {
       {"-addr", "localhost:99999"},
       {"-param=maybe"},
       {"-batch", "-1"},
+      {"-rate", "1", "-threads", "2", "-conns", "2"},
+      {"-rate", "-5"},
   };
   for (const auto& args : cases) {
     auto cfg = parse(args);

@@ -119,8 +119,9 @@ std::string answer(int status, std::string_view body, std::string_view extra = "
 
 // Runs one LoadThread to completion with a request budget; returns its stats.
 ThreadStats run_bench(uint16_t port, int conns, int pipeline, int64_t requests, int64_t duration_ns,
-                      bool* skipped) {
+                      bool* skipped, int64_t rate = 0) {
   BenchConfig cfg;
+  cfg.rate = rate;
   cfg.port = port;
   cfg.conns = conns;
   cfg.pipeline = pipeline;
@@ -144,7 +145,8 @@ ThreadStats run_bench(uint16_t port, int conns, int pipeline, int64_t requests, 
     return {};
   }
   *skipped = false;
-  shared.measure_start_ns = now_ns();
+  shared.start_ns = now_ns();
+  shared.measure_start_ns = shared.start_ns;
   shared.deadline_ns = shared.measure_start_ns + duration_ns;
   thread.run();
   return thread.stats();
@@ -171,6 +173,18 @@ TEST(LoadThread, CountsStatusesAndErrorBodiesExactly) {
   EXPECT_EQ(s.lost, 0);
   EXPECT_EQ(s.conn_errors, 0);
   EXPECT_EQ(s.latency_ns.count(), 300);
+}
+
+TEST(LoadThread, PacedRunSendsExactlyTheBudget) {
+  FakeServer server([](long) { return answer(200, "{\"results\":[{}]}"); });
+  bool skipped = false;
+  ThreadStats s = run_bench(server.port(), 3, 2, 120, 30'000'000'000, &skipped, /*rate=*/4000);
+  if (skipped) {
+    GTEST_SKIP() << "io_uring unavailable";
+  }
+  EXPECT_EQ(s.answered, 120);
+  EXPECT_EQ(s.latency_ns.count(), 120);
+  EXPECT_EQ(s.non_200 + s.body_errors + s.lost + s.conn_errors, 0);
 }
 
 TEST(LoadThread, CleanConnectionCloseIsReopenedWithoutErrors) {
