@@ -13,8 +13,9 @@
 # Knobs (environment): REPS (3), DUR seconds per run (10), CONNS (64), ROWS preloaded for point
 # queries (10000), BATCH statements per batch request (1000), BUILD_DIR (build-release, relative
 # to the repo root or absolute), PORT_BASE (28400: uqlited uses it and +1, nginx +10, etcd +20 and
-# +21), UQLITED and UQBENCH (paths of the binaries, default under BUILD_DIR), WORKLOADS (space-separated subset of: insert query serial serial-query query-weak
-# query-linearizable batch-param batch-literal queue; all by default, about 25 runs per round),
+# +21), UQLITED and UQBENCH (binary paths, default under BUILD_DIR), WORKLOADS (space-separated
+# subset of: insert insert-half query serial serial-query query-weak query-linearizable
+# batch-param batch-literal queue; all by default, about 26 runs per round),
 # PEERS (subset of: uqlited nginx etcd), KEEP=1 keeps the scratch dir.
 #
 # Rules: traffic goes to 127.0.0.1 only; every run is bounded (wrk -d, uqlite-bench -duration,
@@ -31,7 +32,7 @@ BATCH="${BATCH:-1000}"
 BUILD_DIR="${BUILD_DIR:-build-release}"
 [[ "$BUILD_DIR" = /* ]] || BUILD_DIR="$REPO/$BUILD_DIR"
 PORT_BASE="${PORT_BASE:-28400}"
-WORKLOADS="${WORKLOADS:-insert query serial serial-query query-weak query-linearizable batch-param batch-literal queue}"
+WORKLOADS="${WORKLOADS:-insert insert-half query serial serial-query query-weak query-linearizable batch-param batch-literal queue}"
 PEERS="${PEERS:-uqlited nginx etcd}"
 UQLITED="${UQLITED:-$BUILD_DIR/server/uqlited}"
 UQBENCH="${UQBENCH:-$BUILD_DIR/bench/uqlite-bench/uqlite-bench}"
@@ -227,6 +228,16 @@ run_round() {
         insert:*)
           wrk_run insert "$peer" "$rep" "$CONNS" uq_insert.lua
           ub_run insert "$peer" "$rep" "req/s" -mode insert -conns "$CONNS" ;;
+        insert-half:uqlited)
+          # Open loop at half of this round's closed-loop peak: the p99-at-half-load figure.
+          local peak half
+          peak="$(awk -F'\t' -v r="$rep" '$1 == "insert" && $2 == "uqlited" && $3 == "ub" && $4 == r { print $6 }' "$TSV" | tail -1)"
+          half="$(python3 -c "import sys; p = float(sys.argv[1] or 'nan'); print(int(p / 2) if p == p and p >= 2 else 0)" "$peak")"
+          if ((half > 0)); then
+            ub_run insert-half uqlited "$rep" "req/s" -mode insert -conns "$CONNS" -rate "$half"
+          else
+            log "insert-half: no uqlited insert peak in round $rep (run the insert workload first)"
+          fi ;;
         query:etcd) wrk_run query etcd "$rep" "$CONNS" etcd_range.lua SERIALIZABLE=true ;;
         query:*)
           wrk_run query "$peer" "$rep" "$CONNS" uq_query.lua LEVEL=none ROWS="$ROWS"
