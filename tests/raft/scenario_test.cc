@@ -577,6 +577,79 @@ TEST(RaftScenario, LearnerReceivesEntriesButNeverVotesOrCampaigns) {
   EXPECT_EQ(n1.conf().voters.size(), 3u);
 }
 
+TEST(RaftScenario, LoneVoterLeadsOnlyOnceItsVoteIsDurable) {
+  Node n(config(1), with_log(1, {}, 1));
+  n.campaign();
+  EXPECT_EQ(n.role(), Role::kCandidate);  // its own vote is not durable yet
+  Ready rd = n.ready();
+  ASSERT_TRUE(rd.hard_state.has_value());
+  EXPECT_EQ(rd.hard_state->term, Term(2));
+  EXPECT_EQ(rd.hard_state->vote, NodeId(1));
+  EXPECT_TRUE(rd.must_sync);
+  PersistMark mark = rd.persist_mark;
+  n.advance(rd);
+  EXPECT_EQ(n.role(), Role::kCandidate);
+  n.on_persisted(mark);
+  EXPECT_EQ(n.role(), Role::kLeader);
+}
+
+TEST(RaftScenario, FollowerReadIndexIsForwardedToTheLeaderAndAnswered) {
+  Cluster c(3);
+  c.elect(1);
+  ASSERT_TRUE(c[2].read_index("f1").is_ok());
+  auto fwd = drain(c[2]);
+  ASSERT_EQ(strs(fwd),
+            std::vector<std::string>{"2->1 ReadIndex term=2 log_term=0 index=0 commit=0 ctx=f1"});
+  ASSERT_TRUE(c[1].step(fwd[0]).is_ok());
+  auto hb = only(drain(c[1]), MessageType::kHeartbeat);
+  ASSERT_EQ(hb.size(), 2u);
+  ASSERT_TRUE(c[3].step(hb[1]).is_ok());
+  ASSERT_TRUE(c[1].step(only(drain(c[3]), MessageType::kHeartbeatResp)[0]).is_ok());
+  auto resp = only(drain(c[1]), MessageType::kReadIndexResp);
+  ASSERT_EQ(strs(resp), std::vector<std::string>{
+                            "1->2 ReadIndexResp term=2 log_term=0 index=4 commit=0 ctx=f1"});
+  ASSERT_TRUE(c[2].step(resp[0]).is_ok());
+  std::vector<ReadState> reads;
+  drain(c[2], nullptr, &reads);
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0], (ReadState{LogIndex(4), "f1"}));
+}
+
+TEST(RaftScenario, LeaseReadAnswersAtOnceOnlyWhileAQuorumAckedRecently) {
+  Cluster c(3, /*pre_vote=*/true, /*check_quorum=*/true);
+  for (auto& [id, n] : c.nodes) {
+    Config cfg = config(id, true, true);
+    cfg.lease_read = true;
+    n = std::make_unique<Node>(cfg, bootstrap_state(ids({1, 2, 3})));
+  }
+  c.warm_up();
+  c.elect(1);
+  ASSERT_EQ(c[1].role(), Role::kLeader);
+  // No heartbeat round acked yet: the read goes through a round trip.
+  ASSERT_TRUE(c[1].read_index("a").is_ok());
+  std::vector<ReadState> reads;
+  auto out = drain(c[1], nullptr, &reads);
+  EXPECT_TRUE(reads.empty());
+  auto hb = only(out, MessageType::kHeartbeat);
+  ASSERT_EQ(hb.size(), 2u);
+  ASSERT_TRUE(c[2].step(hb[0]).is_ok());
+  ASSERT_TRUE(c[1].step(only(drain(c[2]), MessageType::kHeartbeatResp)[0]).is_ok());
+  drain(c[1], nullptr, &reads);
+  ASSERT_EQ(reads.size(), 1u);
+  // Now the lease holds: answered at once.
+  ASSERT_TRUE(c[1].read_index("b").is_ok());
+  drain(c[1], nullptr, &reads);
+  ASSERT_EQ(reads.size(), 2u);
+  // Cut off for election_tick - drift ticks: the lease has expired.
+  for (int i = 0; i < 8; ++i) {
+    c[1].tick();
+    drain(c[1]);
+  }
+  ASSERT_TRUE(c[1].read_index("c").is_ok());
+  drain(c[1], nullptr, &reads);
+  EXPECT_EQ(reads.size(), 2u);
+}
+
 TEST(RaftScenario, ProposalsAreRefusedByFollowers) {
   Cluster c(3);
   EXPECT_EQ(c[2].propose("x").code(), Code::kNotLeader);
