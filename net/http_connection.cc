@@ -210,12 +210,13 @@ void HttpConnection::dispatch_request() {
   request.remote_addr = remote_addr();
   Pending entry;
   entry.seq = next_seq_++;
-  entry.close = !request.keep_alive;
+  entry.close = !request.keep_alive || drain_after_request_;
   entry.head = request.method == "HEAD";
   entry.keep_alive_10 = request.version_minor == 0 && request.keep_alive;
   uint64_t seq = entry.seq;
+  bool close = entry.close;
   pending_.push_back(std::move(entry));
-  if (!request.keep_alive) {
+  if (close) {
     no_more_requests_ = true;
   }
   last_activity_ms_ = server_.reactor_.now_ms();
@@ -418,11 +419,15 @@ void HttpConnection::begin_drain() {
   if (state_ != State::kOpen) {
     return;
   }
-  no_more_requests_ = true;
   bool idle = pending_.empty() && !send_in_flight_ && staged_.empty();
   if (idle && !codec_.in_body()) {
     close_now();
     return;
+  }
+  if (codec_.in_body()) {
+    drain_after_request_ = true;  // a body is arriving: take it, answer, then close
+  } else {
+    no_more_requests_ = true;
   }
   update_reading();
   maybe_finish();

@@ -102,6 +102,7 @@ class HttpConnection {
   bool released_ = false;
   bool no_more_requests_ = false;  // error, Connection: close, or drain
   bool peer_eof_ = false;
+  bool drain_after_request_ = false;  // server shutdown arrived while a body was being read
   std::deque<Pending> pending_;
   uint64_t next_seq_ = 1;
   std::string sending_;  // wire bytes in flight

@@ -242,6 +242,28 @@ TEST_P(HttpLimitsTest, ShutdownGraceClosesConnectionsThatNeverFinish) {
   ASSERT_TRUE(eventually(harness_, [&] { return drained.load(); }));
 }
 
+TEST_P(HttpLimitsTest, ShutdownDuringABodyUploadStillAnswersThatRequest) {
+  UQ_START_OR_RETURN(test::echo_handler);
+  TestClient client(port());
+  // One small write is one loopback segment: once /first is answered, the server has parsed the
+  // head of /up and holds half its body.
+  ASSERT_TRUE(
+      client.send("GET /first HTTP/1.1\r\n\r\nPOST /up HTTP/1.1\r\nContent-Length: 6\r\n\r\nabc"));
+  ASSERT_TRUE(client.read_response().has_value());
+  std::atomic<bool> drained{false};
+  harness_.on_reactor([&] {
+    harness_.server().shutdown(std::chrono::seconds(20), [&] { drained = true; });
+    return 0;
+  });
+  ASSERT_TRUE(client.send("def"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->body, "POST /up q= body=abcdef");
+  EXPECT_EQ(response->header("Connection"), "close");
+  EXPECT_TRUE(client.closed_by_peer());
+  ASSERT_TRUE(eventually(harness_, [&] { return drained.load(); }));
+}
+
 TEST_P(HttpLimitsTest, TwoReactorsShareOnePortWithReusePort) {
   auto handler_for = [](int index) {
     return [index](const HttpRequest&, HttpResponder responder) {
