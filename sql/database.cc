@@ -115,6 +115,7 @@ class Database::ApplyLoop {
     std::string body;
     std::optional<core::JsonWriter> writer;
     int64_t start_ns = 0;
+    std::string commit_error;  // non-empty: answer with an error envelope instead
   };
 
   Executor::WriteOutcome run_one(size_t i, Executor::WriteMode mode) {
@@ -123,13 +124,22 @@ class Database::ApplyLoop {
     out.body.clear();
     out.writer.emplace(&out.body, job.options.pretty);
     out.start_ns = monotonic_ns();
+    out.commit_error.clear();
     begin_envelope(&*out.writer);
-    return exec_.run_write(job.kind, job.request, job.options, mode, &*out.writer);
+    Executor::WriteOutcome outcome =
+        exec_.run_write(job.kind, job.request, job.options, mode, &*out.writer);
+    if (outcome == Executor::WriteOutcome::kCommitFailed) {
+      out.commit_error = exec_.commit_error();
+    }
+    return outcome;
   }
 
   void complete(size_t i) {
     Output& out = outputs_[i];
-    Response response = finish_envelope(&*out.writer, &out.body, jobs_[i].options, out.start_ns);
+    Response response =
+        out.commit_error.empty()
+            ? finish_envelope(&*out.writer, &out.body, jobs_[i].options, out.start_ns)
+            : error_envelope(out.commit_error, jobs_[i].options);
     db_->writes_applied_.fetch_add(1, std::memory_order_relaxed);
     jobs_[i].done(std::move(response));
   }

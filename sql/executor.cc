@@ -305,8 +305,13 @@ Executor::WriteOutcome Executor::run_write(Kind kind, const Request& request,
   if (outcome == WriteOutcome::kDone && txn && !failed) {
     if (grouped) {
       conn_->exec("RELEASE uq_request");
-    } else if (conn_->exec("COMMIT") != SQLITE_OK && sqlite3_get_autocommit(conn_->db()) == 0) {
-      conn_->exec("ROLLBACK");
+    } else if (conn_->exec("COMMIT") != SQLITE_OK) {
+      // rqlite fails the whole request when COMMIT fails: nothing of it persisted.
+      commit_error_ = sqlite3_errmsg(conn_->db());
+      if (sqlite3_get_autocommit(conn_->db()) == 0) {
+        conn_->exec("ROLLBACK");
+      }
+      outcome = WriteOutcome::kCommitFailed;
     }
   }
   if (!grouped && sqlite3_get_autocommit(conn_->db()) == 0) {

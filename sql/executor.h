@@ -30,9 +30,15 @@ class Executor {
     kAlone,    // rqlite's own semantics: autocommit per statement, or BEGIN..COMMIT
     kGrouped,  // inside the caller's open transaction; a `transaction` request gets a SAVEPOINT
   };
-  enum class WriteOutcome { kDone, kGroupLost };
+  enum class WriteOutcome {
+    kDone,
+    kGroupLost,     // SQLite rolled back the caller's group transaction: discard, re-run alone
+    kCommitFailed,  // alone `transaction` request whose COMMIT failed: nothing of it persisted;
+                    // answer error_envelope(commit_error())
+  };
   WriteOutcome run_write(Kind kind, const Request& request, const ExecOptions& options,
                          WriteMode mode, core::JsonWriter* w);
+  const std::string& commit_error() const { return commit_error_; }
 
  private:
   struct StatementRun;
@@ -40,6 +46,7 @@ class Executor {
   bool run_query_statement(StatementRun* run);
 
   Connection* conn_;
+  std::string commit_error_;
 };
 
 // Envelope helpers: begin_envelope() opens {"results":[ ; finish_envelope() closes it with "time"

@@ -6,7 +6,9 @@
 
 #include <filesystem>
 #include <future>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "sql/database.h"
 #include "sql/executor.h"
@@ -15,10 +17,12 @@ namespace uq::sql::testing {
 
 class DbHarness {
  public:
-  explicit DbHarness(DatabaseOptions options = {}) {
+  // With `vfs`, the database is opened through that SQLite VFS (a URI path).
+  explicit DbHarness(DatabaseOptions options = {}, const char* vfs = nullptr) {
     char tmpl[] = "/tmp/uq_sql_test_XXXXXX";
     dir_ = ::mkdtemp(tmpl);
-    options.path = dir_ + "/db.sqlite";
+    options.path = vfs == nullptr ? dir_ + "/db.sqlite"
+                                  : "file:" + dir_ + "/db.sqlite?vfs=" + std::string(vfs);
     auto db = Database::open(options);
     UQ_CHECK(db.is_ok(), "open: %s", db.status().to_string().c_str());
     db_ = std::move(db.value());
@@ -83,6 +87,48 @@ class DbHarness {
  private:
   std::string dir_;
   std::unique_ptr<Database> db_;
+};
+
+class Pending {
+ public:
+  void submit(DbHarness& h, const std::string& body, ExecOptions options = {}) {
+    auto p = std::make_shared<std::promise<Response>>();
+    futures_.push_back(p->get_future());
+    bool ok = h.db().submit_write(Kind::kExecute, DbHarness::parse(body), std::move(options),
+                                  [p](Response&& r) { p->set_value(std::move(r)); });
+    ASSERT_TRUE(ok);
+  }
+  std::vector<std::string> wait() {
+    std::vector<std::string> out;
+    for (auto& f : futures_) {
+      out.push_back(f.get().body);
+    }
+    futures_.clear();
+    return out;
+  }
+
+ private:
+  std::vector<std::future<Response>> futures_;
+};
+
+// Holds the apply thread inside a `done` callback until release().
+class Blocker {
+ public:
+  explicit Blocker(DbHarness& h) {
+    auto released = released_.get_future().share();
+    bool ok = h.db().submit_write(Kind::kExecute, DbHarness::parse(R"j(["SELECT 1"])j"), {},
+                                  [this, released](Response&&) {
+                                    entered_.set_value();
+                                    released.wait();
+                                  });
+    UQ_CHECK(ok, "blocker refused");
+    entered_.get_future().wait();
+  }
+  void release() { released_.set_value(); }
+
+ private:
+  std::promise<void> entered_;
+  std::promise<void> released_;
 };
 
 inline ExecOptions assoc() {

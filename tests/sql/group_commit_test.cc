@@ -13,48 +13,6 @@
 namespace uq::sql::testing {
 namespace {
 
-class Pending {
- public:
-  void submit(DbHarness& h, const std::string& body, ExecOptions options = {}) {
-    auto p = std::make_shared<std::promise<Response>>();
-    futures_.push_back(p->get_future());
-    bool ok = h.db().submit_write(Kind::kExecute, DbHarness::parse(body), std::move(options),
-                                  [p](Response&& r) { p->set_value(std::move(r)); });
-    ASSERT_TRUE(ok);
-  }
-  std::vector<std::string> wait() {
-    std::vector<std::string> out;
-    for (auto& f : futures_) {
-      out.push_back(f.get().body);
-    }
-    futures_.clear();
-    return out;
-  }
-
- private:
-  std::vector<std::future<Response>> futures_;
-};
-
-// Holds the apply thread inside a `done` callback until release().
-class Blocker {
- public:
-  explicit Blocker(DbHarness& h) {
-    auto released = released_.get_future().share();
-    bool ok = h.db().submit_write(Kind::kExecute, DbHarness::parse(R"j(["SELECT 1"])j"), {},
-                                  [this, released](Response&&) {
-                                    entered_.set_value();
-                                    released.wait();
-                                  });
-    UQ_CHECK(ok, "blocker refused");
-    entered_.get_future().wait();
-  }
-  void release() { released_.set_value(); }
-
- private:
-  std::promise<void> entered_;
-  std::promise<void> released_;
-};
-
 std::string ok_result(int64_t id) {
   return R"j({"last_insert_id":)j" + std::to_string(id) + R"j(,"rows_affected":1})j";
 }
