@@ -3,8 +3,9 @@
 // Owns: one listening socket (SO_REUSEPORT, so each reactor has its own on the same port), the
 // connections accepted on it, their receive buffers (a ring of kernel-provided buffers when the
 // kernel has multishot recv, per-connection buffers otherwise) and their send queues.
-// Threads: everything on the reactor's owner thread (construct it there, or before run()). To
-// answer from another thread, post a closure that calls respond() to the reactor.
+// Threads: everything on the reactor's owner thread; construction and listen() may also happen on
+// another thread before the reactor's run() starts (they only prepare SQEs; run() submits them
+// from the owner thread). To answer from another thread, post a closure that calls respond().
 // Guarantees:
 //  - The handler runs on the reactor thread, once per request, in arrival order per connection.
 //  - Responses go out in request order even when respond() is called out of order; responses
