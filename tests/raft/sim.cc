@@ -398,7 +398,9 @@ void Cluster::drive_clients() {
 }
 
 void Cluster::inject_faults() {
-  std::uniform_real_distribution<double> coin(0, 1);
+  std::uniform_real_distribution<double> unit_coin(0, 1);
+  const double scale = options_.units_per_tick;
+  auto coin = [&](std::mt19937_64&) { return unit_coin(rng_) / scale; };
   uint64_t universe = nodes_.size();
   if (coin(rng_) < options_.partition_rate) {
     ++stats_.partitions;
@@ -562,7 +564,8 @@ void Cluster::check_safety() {
 
 void Cluster::step_once(bool faults) {
   ++now_;
-  if (faults) {
+  // Faults are drawn once per tick (rates are per unit of time, scaled accordingly).
+  if (faults && now_ % static_cast<uint64_t>(options_.units_per_tick) == 0) {
     inject_faults();
   }
   if (now_ % static_cast<uint64_t>(options_.units_per_tick) == 0) {
