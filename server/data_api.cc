@@ -83,25 +83,41 @@ void HttpApi::prepare_statements(const QueryParams& params, bool rewrite, bool h
   }
 }
 
+std::optional<sql::Request> HttpApi::read_statements(const Call& call, BodyForm form,
+                                                     const char* counter) {
+  std::optional<sql::Request> request;
+  if (call.request.method == "GET") {
+    // GET /db/query?q=: one statement, the first q only (spec §3.1).
+    request = sql::request_from_sql(*call.params.get("q"));
+  } else if (form == BodyForm::kJsonOrText && is_text_plain(call.request)) {
+    request = sql::request_from_sql(call.request.body);
+  } else {
+    auto parsed = sql::parse_request(call.request.body, form == BodyForm::kJsonOrEmpty);
+    if (!parsed.is_ok()) {
+      reply_text_error(call.responder, 400, parsed.status().message());
+      return std::nullopt;
+    }
+    request = std::move(*parsed);
+  }
+  node_.counters().add("http", counter, static_cast<int64_t>(request->statements.size()));
+  if (sql::has_disallowed_pragma(*request)) {
+    reply_envelope_error(call, "disallowed pragma");
+    return std::nullopt;
+  }
+  return request;
+}
+
 void HttpApi::handle_execute(const Call& call) {
   if (call.params.has("queue")) {
     handle_queued_execute(call);
     return;
   }
   node_.counters().add("http", "executions");
-  auto parsed = is_text_plain(call.request)
-                    ? sql::Result<sql::Request>(sql::request_from_sql(call.request.body))
-                    : sql::parse_request(call.request.body);
-  if (!parsed.is_ok()) {
-    reply_text_error(call.responder, 400, parsed.status().message());
+  auto parsed = read_statements(call, BodyForm::kJsonOrText, "execute_stmts_rx");
+  if (!parsed) {
     return;
   }
   sql::Request request = std::move(*parsed);
-  node_.counters().add("http", "execute_stmts_rx", static_cast<int64_t>(request.statements.size()));
-  if (sql::has_disallowed_pragma(request)) {
-    reply_envelope_error(call, "disallowed pragma");
-    return;
-  }
   sql::ExecOptions options = exec_options(call);
   prepare_statements(call.params, true, true, &request, &options);
   if (!node_.db().submit_write(sql::Kind::kExecute, std::move(request), std::move(options),
@@ -115,18 +131,12 @@ void HttpApi::handle_queued_execute(const Call& call) {
   bool wait = call.params.has("wait");
   // Only the JSON forms are queued; unlike rqlite (quirk 9) a body that cannot be parsed, or
   // that holds a disallowed PRAGMA, is refused now rather than queued and retried forever.
-  auto parsed = sql::parse_request(call.request.body, /*allow_empty=*/wait);
-  if (!parsed.is_ok()) {
-    reply_text_error(call.responder, 400, parsed.status().message());
+  auto parsed =
+      read_statements(call, wait ? BodyForm::kJsonOrEmpty : BodyForm::kJson, "execute_stmts_rx");
+  if (!parsed) {
     return;
   }
   auto request = std::make_shared<sql::Request>(std::move(*parsed));
-  node_.counters().add("http", "execute_stmts_rx",
-                       static_cast<int64_t>(request->statements.size()));
-  if (sql::has_disallowed_pragma(*request)) {
-    reply_envelope_error(call, "disallowed pragma");
-    return;
-  }
   // Rewriting happens at enqueue time; noparse is not consulted for queued writes (spec §5).
   sql::ExecOptions options;
   prepare_statements(call.params, /*rewrite=*/true, /*honour_noparse=*/false, request.get(),
@@ -146,9 +156,7 @@ void HttpApi::enqueue_or_wait(net::HttpResponder responder, std::shared_ptr<sql:
   auto sequence = std::make_shared<uint64_t>(0);
   WriteQueue::Waiter waiter;
   if (wait) {
-    core::Reactor* reactor = &reactor_;
-    waiter = [this, reactor, responder, answered, timer, sequence, timings, pretty,
-              start_ns](bool applied) {
+    waiter = [this, responder, answered, timer, sequence, timings, pretty, start_ns](bool applied) {
       auto deliver = [=, this] {
         if (*answered) {
           return;
@@ -161,9 +169,7 @@ void HttpApi::enqueue_or_wait(net::HttpResponder responder, std::shared_ptr<sql:
           reply_text_error(responder, 503, "queue closed");
         }
       };
-      while (!reactor->post(deliver)) {
-        std::this_thread::sleep_for(std::chrono::microseconds(100));
-      }
+      run_on_reactor(std::move(deliver));
     };
   }
   *sequence = node_.write_queue().enqueue(sql::Request(*request), waiter);
@@ -196,38 +202,23 @@ void HttpApi::enqueue_or_wait(net::HttpResponder responder, std::shared_ptr<sql:
 
 void HttpApi::handle_query(const Call& call) {
   node_.counters().add("http", "queries");
-  sql::Request request;
-  if (call.request.method == "GET") {
-    auto q = call.params.get("q");
-    if (!q) {
-      // GET without q executes nothing (spec §3.1).
-      sql::Response empty;
-      std::string body;
-      core::JsonWriter writer(&body, call.params.has("pretty"));
-      writer.begin_object();
-      writer.key("results");
-      writer.begin_array();
-      writer.end_array();
-      writer.end_object();
-      reply_json(call.responder, std::move(body), true);
-      return;
-    }
-    request = sql::request_from_sql(*q);
-  } else {
-    auto parsed = is_text_plain(call.request)
-                      ? sql::Result<sql::Request>(sql::request_from_sql(call.request.body))
-                      : sql::parse_request(call.request.body);
-    if (!parsed.is_ok()) {
-      reply_text_error(call.responder, 400, parsed.status().message());
-      return;
-    }
-    request = std::move(*parsed);
-  }
-  node_.counters().add("http", "query_stmts_rx", static_cast<int64_t>(request.statements.size()));
-  if (sql::has_disallowed_pragma(request)) {
-    reply_envelope_error(call, "disallowed pragma");
+  if (call.request.method == "GET" && !call.params.has("q")) {
+    // GET without q executes nothing (spec §3.1).
+    std::string body;
+    core::JsonWriter writer(&body, call.params.has("pretty"));
+    writer.begin_object();
+    writer.key("results");
+    writer.begin_array();
+    writer.end_array();
+    writer.end_object();
+    reply_json(call.responder, std::move(body), true);
     return;
   }
+  auto parsed = read_statements(call, BodyForm::kJsonOrText, "query_stmts_rx");
+  if (!parsed) {
+    return;
+  }
+  sql::Request request = std::move(*parsed);
   sql::ExecOptions options = exec_options(call);
   // Only strong reads pass through the log, so only they are rewritten (spec §7.1, quirk 16).
   prepare_statements(call.params, read_level(call.params) == "strong", true, &request, &options);
@@ -242,17 +233,11 @@ void HttpApi::handle_query(const Call& call) {
 
 void HttpApi::handle_request(const Call& call) {
   node_.counters().add("http", "requests");
-  auto parsed = sql::parse_request(call.request.body);
-  if (!parsed.is_ok()) {
-    reply_text_error(call.responder, 400, parsed.status().message());
+  auto parsed = read_statements(call, BodyForm::kJson, "request_stmts_rx");
+  if (!parsed) {
     return;
   }
   sql::Request request = std::move(*parsed);
-  node_.counters().add("http", "request_stmts_rx", static_cast<int64_t>(request.statements.size()));
-  if (sql::has_disallowed_pragma(request)) {
-    reply_envelope_error(call, "disallowed pragma");
-    return;
-  }
   sql::ExecOptions options = exec_options(call);
   prepare_statements(call.params, true, true, &request, &options);
   bool strong = read_level(call.params) == "strong";
@@ -305,7 +290,7 @@ void HttpApi::handle_sql(const Call& call) {
   writer.key("results");
   writer.begin_array();
   for (const std::string& original : statements) {
-    auto rewritten = sql::rewrite::rewrite(original, options, next_random, nullptr, now);
+    auto rewritten = sql::rewrite::preview(original, options, next_random, nullptr, now);
     writer.begin_object();
     writer.key("original");
     writer.value_string(original);
@@ -314,7 +299,7 @@ void HttpApi::handle_sql(const Call& call) {
       writer.value_string(rewritten.error);
     } else {
       writer.key("rewritten");
-      writer.value_string(rewritten.changed ? rewritten.sql : original);
+      writer.value_string(rewritten.sql);
     }
     writer.end_object();
   }

@@ -297,20 +297,15 @@ void HttpApi::handle_readyz(const Call& call) {
   // The db check is a level-none `SELECT 1` that must return exactly one row holding 1.
   sql::ExecOptions options;
   options.db_timeout = call.params.duration_or("timeout", std::chrono::seconds(30));
-  core::Reactor* reactor = &reactor_;
   net::HttpResponder responder = call.responder;
-  auto done = [this, reactor, responder, prefix, text_reply](sql::Response&& result) {
+  auto done = [this, responder, prefix, text_reply](sql::Response&& result) {
     bool ok =
         result.http_status == 200 &&
         result.body == R"({"results":[{"columns":["1"],"types":["integer"],"values":[[1]]}]})";
     std::string body =
         ok ? prefix + "\n[+]db ok" : prefix + "\n[+]db not ok: (" + result.body + ")";
     int status = ok ? 200 : 503;
-    while (!reactor->post(
-        [text_reply, responder, status, body] { text_reply(responder, status, body); })) {
-      timespec pause{0, 100000};
-      nanosleep(&pause, nullptr);
-    }
+    run_on_reactor([text_reply, responder, status, body] { text_reply(responder, status, body); });
   };
   if (!node_.db().submit_read(sql::Kind::kQuery, sql::request_from_sql("SELECT 1"),
                               std::move(options), std::move(done))) {

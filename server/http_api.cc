@@ -1,6 +1,6 @@
 #include "server/http_api.h"
 
-#include <time.h>
+#include <thread>
 
 #include "core/json_writer.h"
 #include "core/log.h"
@@ -186,11 +186,16 @@ void HttpApi::reply_envelope_error(const Call& call, std::string_view message) {
   reply_json(call.responder, std::move(body), false);
 }
 
+void HttpApi::run_on_reactor(std::function<void()> fn) {
+  while (!reactor_.post(fn)) {
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+}
+
 sql::Database::Done HttpApi::completion(net::HttpResponder responder) {
-  core::Reactor* reactor = &reactor_;
-  return [this, reactor, responder](sql::Response&& result) {
+  return [this, responder](sql::Response&& result) {
     // Runs on a database thread: hand the finished bytes to the reactor that owns the connection.
-    auto deliver = [this, responder, result = std::move(result)]() mutable {
+    run_on_reactor([this, responder, result = std::move(result)]() mutable {
       if (result.http_status != 200) {
         std::string text = std::move(result.body);
         if (!text.empty() && text.back() == '\n') {
@@ -200,13 +205,7 @@ sql::Database::Done HttpApi::completion(net::HttpResponder responder) {
         return;
       }
       reply_json(responder, std::move(result.body), !result.envelope_error);
-    };
-    while (!reactor->post(deliver)) {
-      // The reactor's queue is full (65536 pending posts): back off briefly rather than drop an
-      // acknowledged result.
-      timespec pause{0, 100000};
-      nanosleep(&pause, nullptr);
-    }
+    });
   };
 }
 

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,10 @@ class HttpApi {
   };
 
   // Data API (data_api.cc).
+  enum class BodyForm { kJson, kJsonOrText, kJsonOrEmpty };
+  // The request's statements from q=, a text/plain body or a JSON body; answers the client
+  // itself (400, or the disallowed-pragma envelope) and returns nothing when there is none to run.
+  std::optional<sql::Request> read_statements(const Call& call, BodyForm form, const char* counter);
   void handle_execute(const Call& call);
   void handle_queued_execute(const Call& call);
   // Retries enqueueing while the queue is full, up to the request's timeout (spec §5: a full
@@ -66,6 +71,9 @@ class HttpApi {
   void reply_json(net::HttpResponder responder, std::string body, bool served_by);
   // A request-level failure inside a 200 envelope: {"results":[],"error":"..."}.
   void reply_envelope_error(const Call& call, std::string_view message);
+  // Any thread: runs fn on this reactor. The reactor's queue holds 65536 posts; when it is full
+  // the caller backs off briefly rather than drop an answer the client is owed.
+  void run_on_reactor(std::function<void()> fn);
   // Completion for sql/ work: runs on a database thread, posts the response to this reactor.
   sql::Database::Done completion(net::HttpResponder responder);
   sql::ExecOptions exec_options(const Call& call) const;
