@@ -2,6 +2,7 @@
 
 #include <liburing.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace uq::wal {
@@ -16,7 +17,8 @@ void GroupCommitter::enqueue(AppendRequest* request) {
   queued_tail_ = request;
 }
 
-void GroupCommitter::start_round(std::vector<const Entry*>* entries) {
+void GroupCommitter::start_round(std::vector<const Entry*>* entries, size_t limit_bytes) {
+  size_t max_bytes = std::min(max_batch_bytes_, limit_bytes);
   UQ_CHECK(can_start_round(), "start_round with nothing queued or a round in flight");
   entries->clear();
   size_t bytes = 0;
@@ -28,7 +30,7 @@ void GroupCommitter::start_round(std::vector<const Entry*>* entries) {
     for (const Entry& e : r->entries) {
       request_bytes += kEntryHeaderSize + e.payload.size();
     }
-    if (last != nullptr && bytes + request_bytes > max_batch_bytes_) {
+    if (last != nullptr && bytes + request_bytes > max_bytes) {
       break;
     }
     bytes += request_bytes;
@@ -74,7 +76,7 @@ Status SyncGroupDriver::run_round() {
   if (!committer_->can_start_round()) {
     return Status::ok();
   }
-  committer_->start_round(&entries_);
+  committer_->start_round(&entries_, log_->max_batch_bytes());
   Status status = log_->append_pointers(entries_);
   if (status.is_ok()) {
     status = log_->sync();
@@ -97,7 +99,7 @@ void UringGroupDriver::poke() {
   if (!committer_->can_start_round()) {
     return;
   }
-  committer_->start_round(&entries_);
+  committer_->start_round(&entries_, log_->max_batch_bytes());
   auto pending = log_->begin_append(entries_);
   if (!pending.is_ok()) {
     committer_->finish_round(pending.status());

@@ -44,8 +44,9 @@ class GroupCommitter {
   bool has_queued() const { return queued_head_ != nullptr; }
   bool in_flight() const { return round_head_ != nullptr; }
   bool can_start_round() const { return has_queued() && !in_flight(); }
-  // Moves queued requests into the round; *entries receives pointers to all their entries.
-  void start_round(std::vector<const Entry*>* entries);
+  // Moves queued requests into the round, at most min(max_batch_bytes, limit_bytes) of encoded
+  // entries but always the first request; *entries receives pointers to all their entries.
+  void start_round(std::vector<const Entry*>* entries, size_t limit_bytes = SIZE_MAX);
   // Ends the round: on_durable(status) for each of its requests in order; on failure also for
   // every queued request.
   void finish_round(const Status& status);

@@ -107,8 +107,7 @@ Status Log::check_appendable(std::span<const Entry* const> entries) const {
     ++expected;
     raw_bytes += kEntryHeaderSize + e->payload.size();
   }
-  if (raw_bytes + kFrameHeaderSize > options_.segment_bytes - kSegmentHeaderSize ||
-      raw_bytes > kMaxFrameRawBytes) {
+  if (raw_bytes > max_batch_bytes() || raw_bytes > kMaxFrameRawBytes) {
     return error(Code::kTooLarge,
                  "batch of " + std::to_string(raw_bytes) + " bytes does not fit in one segment");
   }

@@ -102,6 +102,10 @@ class Log {
   void note_synced();
   void poison(const Status& status);
 
+  // The largest batch (sum of entry headers and payloads) one frame can hold.
+  size_t max_batch_bytes() const {
+    return options_.segment_bytes - kSegmentHeaderSize - kFrameHeaderSize;
+  }
   const Status& failure() const { return failure_; }
   const RecoveryReport& recovery() const { return recovery_; }
   size_t segment_count() const { return segments_.size(); }

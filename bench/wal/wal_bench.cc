@@ -233,12 +233,16 @@ void BM_RecoveryScan(benchmark::State& state) {
     auto log = Log::open(posix_file_system(), dir, LogOptions{});
     std::vector<Entry> batch;
     Index next = 1;
-    std::string payload = random_bytes(1000, 4);
+    // Distinct random payloads: incompressible, so the scan covers `target` bytes on disk.
+    std::vector<std::string> payloads;
+    for (int i = 0; i < 64; ++i) {
+      payloads.push_back(random_bytes(1000, 4 + i));
+    }
     uint64_t written = 0;
     while (written < target) {
       batch.clear();
       for (int i = 0; i < 64; ++i) {
-        batch.push_back(Entry{next++, 1, 0, payload});
+        batch.push_back(Entry{next++, 1, 0, payloads[(i + next / 64) % 64]});
       }
       if (!(*log)->append(batch).is_ok()) {
         state.SkipWithError("append failed");

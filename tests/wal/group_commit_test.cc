@@ -185,6 +185,24 @@ TEST(UringGroupDriver, AppendersQueuedDuringAFlushAreCoveredByTheNextAndSurviveR
   EXPECT_EQ((*all)[49], make_entries(50, 1, 1, 100)[0]);
 }
 
+TEST(SyncGroupDriver, RoundsNeverExceedWhatOneSegmentHolds) {
+  FaultFileSystem fs(3);
+  auto log = Log::open(&fs, "/g", LogOptions{.segment_bytes = 4096});
+  GroupCommitter committer;
+  SyncGroupDriver driver(log->get(), &committer);
+  std::vector<int> order;
+  auto a = make_appenders(100, 1, &order);  // 11 KiB in all, 4 KiB segments
+  for (auto& r : a) {
+    committer.enqueue(&r);
+  }
+  driver.drain();
+  for (auto& r : a) {
+    EXPECT_TRUE(r.status.is_ok()) << r.status.to_string();
+  }
+  EXPECT_GE(committer.rounds(), 3u);
+  EXPECT_EQ((*log)->durable_index(), 100u);
+}
+
 TEST(UringGroupDriver, RotatesSegmentsAcrossRounds) {
   io_uring ring;
   int rc = io_uring_queue_init(8, &ring, 0);
