@@ -248,6 +248,11 @@ void Executor::run_read(Kind kind, const Request& request, const ExecOptions& op
   if (txn) {
     conn_->exec("COMMIT");
   }
+  if (sqlite3_get_autocommit(conn_->db()) == 0) {
+    // BEGIN / SAVEPOINT count as read-only statements: never let a request leave a read
+    // transaction open on a pooled connection (stale snapshots, blocked checkpoints).
+    conn_->exec("ROLLBACK");
+  }
   if (options.db_timeout.count() > 0) {
     conn_->set_deadline(0);
   }

@@ -44,6 +44,26 @@ void BM_ParseRequest1000Statements(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseRequest1000Statements);
 
+// The same shape without parameters: literal INSERT strings (what `sqlite3 .dump`-style loads
+// send).
+void BM_ParseRequest1000LiteralStatements(benchmark::State& state) {
+  std::string body = "[";
+  for (int i = 0; i < 1000; ++i) {
+    body += (i > 0 ? "," : "");
+    body += R"j("INSERT INTO foo(name, age, score, note) VALUES('name-)j" + std::to_string(i) +
+            R"j(', 42, 3.25, 'some longer note text for this row')")j";
+  }
+  body += "]";
+  std::string padded = body + std::string(64, '\0');
+  std::string_view view(padded.data(), body.size());
+  for (auto _ : state) {
+    auto r = parse_request(view);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
+}
+BENCHMARK(BM_ParseRequest1000LiteralStatements);
+
 void BM_ParseRequestSingleStatement(benchmark::State& state) {
   std::string body = R"j([["SELECT * FROM foo WHERE id = ?", 42]])j";
   std::string padded = body + std::string(64, '\0');

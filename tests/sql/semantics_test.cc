@@ -108,6 +108,19 @@ TEST(Semantics, WritesViaQueryAreRefused) {
   EXPECT_EQ(h.query(R"j(["EXPLAIN SELECT 1"])j").find("\"error\""), std::string::npos);
 }
 
+TEST(Semantics, ReadPathNeverLeavesATransactionOpen) {
+  DatabaseOptions one_reader;
+  one_reader.reader_threads = 1;
+  DbHarness h(one_reader);
+  h.execute(kFoo);
+  EXPECT_EQ(h.query(R"j(["BEGIN", "SELECT COUNT(*) FROM foo"])j"),
+            R"j({"results":[{},{"columns":["COUNT(*)"],"types":["integer"],"values":[[0]]}]})j");
+  h.execute(R"j(["INSERT INTO foo(name) VALUES('a')"])j");
+  // A snapshot left open by BEGIN would still show 0 rows.
+  EXPECT_EQ(h.query(R"j(["SELECT COUNT(*) FROM foo"])j"),
+            R"j({"results":[{"columns":["COUNT(*)"],"types":["integer"],"values":[[1]]}]})j");
+}
+
 TEST(Semantics, RequestClassification) {
   DbHarness h;
   h.execute(kFoo);
