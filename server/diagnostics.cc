@@ -243,6 +243,20 @@ int64_t resident_bytes() {
   return pages_resident * ::sysconf(_SC_PAGESIZE);
 }
 
+// The process's arguments, as Go's expvar "cmdline" reports them.
+JsonNode command_line() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  JsonNode args = JsonNode::array();
+  size_t start = 0;
+  while (start < raw.size()) {
+    size_t end = std::min(raw.find('\0', start), raw.size());
+    args.push_back(raw.substr(start, end - start));
+    start = end + 1;
+  }
+  return args;
+}
+
 }  // namespace
 
 void HttpApi::handle_status(const Call& call) {
@@ -314,42 +328,19 @@ void HttpApi::handle_readyz(const Call& call) {
 }
 
 void HttpApi::handle_debug_vars(const Call& call) {
-  JsonNode counters = node_.counters().to_json();
-  JsonNode::Object entries;
-  for (const auto& [name, map] : *counters.as_object()) {
-    entries[name] = map;
-  }
-  std::string cmdline = "[]";
-  std::string memstats;
-  {
-    JsonNode mem = JsonNode::object();
-    int64_t rss = resident_bytes();
-    mem["Sys"] = rss;
-    mem["HeapInuse"] = rss;
-    memstats = mem.encode(false);
-  }
-  // cmdline is what the process was started with.
-  {
-    std::ifstream in("/proc/self/cmdline", std::ios::binary);
-    std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    JsonNode args = JsonNode::array();
-    size_t start = 0;
-    while (start < raw.size()) {
-      size_t end = raw.find('\0', start);
-      if (end == std::string::npos) {
-        end = raw.size();
-      }
-      args.push_back(raw.substr(start, end - start));
-      start = end + 1;
-    }
-    cmdline = args.encode(false);
-  }
+  // One line per expvar entry, sorted by name (spec §6.11): rqlite's counter maps, plus Go's
+  // standard cmdline and memstats.
   std::map<std::string, std::string> lines;
-  for (const auto& [name, map] : entries) {
+  JsonNode counters = node_.counters().to_json();
+  for (const auto& [name, map] : *counters.as_object()) {
     lines[name] = expvar_map(map);
   }
-  lines["cmdline"] = cmdline;
-  lines["memstats"] = memstats;
+  lines["cmdline"] = command_line().encode(false);
+  JsonNode memstats = JsonNode::object();
+  int64_t rss = resident_bytes();
+  memstats["Sys"] = rss;
+  memstats["HeapInuse"] = rss;
+  lines["memstats"] = memstats.encode(false);
   auto key = call.params.get("key");
   std::string body = "{\n";
   bool first = true;
@@ -357,9 +348,7 @@ void HttpApi::handle_debug_vars(const Call& call) {
     if (key && *key != name) {
       continue;
     }
-    if (!first) {
-      body += ",\n";
-    }
+    body += first ? "" : ",\n";
     first = false;
     body += JsonNode(name).encode(false) + ": " + json;
   }
