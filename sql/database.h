@@ -75,7 +75,9 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   // Queue a request. Never blocks; returns false (and does not call `done`) when the bounded
-  // queue is full or the database is closed.
+  // queue is full or the database is closed. submit_write takes kExecute, kRequest (with writes)
+  // and kQuery (a strong read through the log: query semantics, writes refused); submit_read
+  // takes kQuery and all-read-only kRequest.
   bool submit_write(Kind kind, Request&& request, ExecOptions&& options, Done done);
   bool submit_read(Kind kind, Request&& request, ExecOptions&& options, Done done);
   // Runs on a reader: are all statements read-only (sqlite3_stmt_readonly; EXPLAIN counts as a

@@ -265,6 +265,20 @@ Executor::WriteOutcome Executor::run_write(Kind kind, const Request& request,
   if (options.db_timeout.count() > 0) {
     conn_->set_deadline(monotonic_ns() + options.db_timeout.count());
   }
+  if (kind == Kind::kQuery) {
+    // A read that goes through the log (level=strong): query semantics on the write connection.
+    for (const Statement& stmt : request.statements) {
+      if (!stmt.sql.empty()) {
+        StatementRun run(conn_, stmt, options, /*read=*/true, ErrorStyle::kQuery, w);
+        run_query_statement(&run);
+      }
+    }
+    if (options.db_timeout.count() > 0) {
+      conn_->set_deadline(0);
+    }
+    return grouped && sqlite3_get_autocommit(conn_->db()) != 0 ? WriteOutcome::kGroupLost
+                                                               : WriteOutcome::kDone;
+  }
   bool txn =
       options.transaction && conn_->exec(grouped ? "SAVEPOINT uq_request" : "BEGIN") == SQLITE_OK;
   bool failed = false;

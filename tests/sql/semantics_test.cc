@@ -121,6 +121,14 @@ TEST(Semantics, ReadPathNeverLeavesATransactionOpen) {
             R"j({"results":[{"columns":["COUNT(*)"],"types":["integer"],"values":[[1]]}]})j");
 }
 
+TEST(Semantics, StrongQueryOnTheWritePathKeepsQuerySemantics) {
+  DbHarness h;
+  h.execute(kFoo);
+  EXPECT_EQ(
+      h.write(Kind::kQuery, DbHarness::parse(R"j(["SELECT 1", "DELETE FROM foo"])j")).body,
+      R"j({"results":[{"columns":["1"],"types":["integer"],"values":[[1]]},{"error":"attempt to change database via query operation"}]})j");
+}
+
 TEST(Semantics, RequestClassification) {
   DbHarness h;
   h.execute(kFoo);
