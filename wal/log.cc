@@ -155,8 +155,7 @@ void Log::end_append(const Status& write_status) {
   if (h.is_truncate()) {
     cut_suffix(h.first_index);
   } else {
-    add_frame(segment, reservation_.offset, h, reservation_.entries,
-              write_buffer_.data() + kFrameHeaderSize);
+    add_frame(segment, reservation_.offset, h, reservation_.entries, true);
   }
   segment->write_offset = reservation_.offset + h.frame_size();
   segment->dirty_end = std::max(segment->dirty_end, segment->write_offset);
@@ -237,7 +236,7 @@ Status Log::rotate() {
 }
 
 void Log::add_frame(Segment* segment, uint64_t offset, const FrameHeader& h,
-                    std::span<const Entry* const> entries, const uint8_t* stored) {
+                    std::span<const Entry* const> entries, bool cache_entries) {
   frames_.push_back(
       {h.first_index, h.count, static_cast<uint32_t>(h.frame_size()), offset, segment});
   auto add_term = [this](Index index, Term term) {
@@ -247,20 +246,16 @@ void Log::add_frame(Segment* segment, uint64_t offset, const FrameHeader& h,
   };
   if (h.first_term == h.last_term) {
     add_term(h.first_index, h.first_term);
-  } else if (!entries.empty()) {
+  } else {
+    UQ_CHECK(entries.size() == h.count, "a frame whose terms change needs its entries");
     for (const Entry* e : entries) {
       add_term(e->index, e->term);
     }
-  } else {
-    // Recovery: terms change inside this frame (rare), so decode it for the exact boundaries.
-    std::vector<Entry> decoded;
-    Status status = decoder_.decode(h, stored, 0, UINT64_MAX, &decoded);
-    UQ_CHECK(status.is_ok(), "checksummed frame does not decode: %s", status.to_string().c_str());
-    for (const Entry& e : decoded) {
-      add_term(e.index, e.term);
-    }
   }
   last_index_ = h.first_index + h.count - 1;
+  if (!cache_entries) {
+    return;
+  }
   for (const Entry* e : entries) {
     cache_.push_back(*e);
     cache_used_bytes_ += sizeof(Entry) + e->payload.size();

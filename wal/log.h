@@ -156,8 +156,10 @@ class Log {
   Status rotate();
   Status write_reserved();
   void delete_compacted_segments();
+  // entries: the frame's entries, needed (and cached when cache_entries) unless every entry has
+  // the header's first term.
   void add_frame(Segment* segment, uint64_t offset, const FrameHeader& header,
-                 std::span<const Entry* const> entries, const uint8_t* stored);
+                 std::span<const Entry* const> entries, bool cache_entries);
   void cut_suffix(Index from);
   void cut_prefix();
   Status read_frame_entries(const FrameLocation& frame, Index lo, Index hi,
