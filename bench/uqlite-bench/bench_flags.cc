@@ -1,184 +1,179 @@
 #include "bench/uqlite-bench/bench_flags.h"
 
 #include <charconv>
-#include <cmath>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <initializer_list>
 #include <limits>
+
+#include "core/duration.h"
+#include "core/flags.h"
 
 namespace uq::bench {
 
 namespace {
 
-enum class Kind { kBool, kInt, kDuration, kString };
-
-struct FlagSpec {
-  std::string_view name;
-  Kind kind;
-  std::string_view help;
-};
-
-constexpr FlagSpec kFlags[] = {
-    {"addr", Kind::kString, "host:port of the server (default 127.0.0.1:4001)"},
-    {"mode", Kind::kString, "insert | batch | query | queue (default insert)"},
-    {"conns", Kind::kInt, "keep-alive connections in total (default 64)"},
-    {"threads", Kind::kInt, "load threads, one io_uring each (default 1)"},
-    {"pipeline", Kind::kInt, "requests in flight per connection (default 1)"},
-    {"duration", Kind::kDuration, "measured time after warm-up (default 10s)"},
-    {"requests", Kind::kInt, "stop after this many measured requests; 0 = no limit (default 0)"},
-    {"warmup", Kind::kDuration, "unmeasured warm-up before the run (default 1s)"},
-    {"batch", Kind::kInt, "statements per request in batch mode, rows per preload (default 1000)"},
-    {"param", Kind::kBool, "parameterised statements instead of literal SQL"},
-    {"get", Kind::kBool, "query mode: GET /db/query?q= instead of POST"},
-    {"setup", Kind::kBool, "create the table first; query mode also preloads -rows rows"},
-    {"rows", Kind::kInt, "query mode: ids are drawn from [1, rows] (default 10000)"},
-    {"value-size", Kind::kInt, "bytes of the TEXT value per row (default 16)"},
-    {"level", Kind::kString, "read consistency: none | weak | linearizable | strong | auto"},
-    {"seed", Kind::kInt, "seed of the id generator (default 1)"},
-    {"rate", Kind::kInt,
-     "open loop: requests/s in total, latency from the due time (default 0: closed loop)"},
-    {"timeout", Kind::kDuration, "bound on each connect and each setup request (default 10s)"},
-};
-
-const FlagSpec* find_flag(std::string_view name) {
-  for (const FlagSpec& spec : kFlags) {
-    if (spec.name == name) {
-      return &spec;
-    }
-  }
-  return nullptr;
-}
+constexpr std::string_view kAbout =
+    "uqlite-bench drives an rqlite-compatible server (uqlited or rqlited) over keep-alive\n"
+    "HTTP/1.1 connections on io_uring and prints throughput and latency percentiles.\n\n";
 
 Status invalid(std::string message) {
   return error(Code::kInvalidArgument, std::move(message));
 }
 
-Result<int64_t> parse_int(std::string_view name, std::string_view text, int64_t lo, int64_t hi) {
-  int64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size()) {
-    return invalid("-" + std::string(name) + ": not an integer: " + std::string(text));
-  }
-  if (value < lo || value > hi) {
-    return invalid("-" + std::string(name) + ": " + std::string(text) + " is outside [" +
-                   std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  }
-  return value;
+// Worded as FlagSet words a value it cannot parse, so every rejected value reads alike.
+Status bad_value(std::string_view flag, std::string_view value, std::string_view why) {
+  return invalid("invalid value \"" + std::string(value) + "\" for flag -" + std::string(flag) +
+                 ": " + std::string(why));
 }
 
-Result<bool> parse_bool(std::string_view name, std::string_view text) {
-  if (text == "true" || text == "1" || text == "t" || text == "TRUE" || text == "True") {
-    return true;
+Status one_of(std::string_view flag, std::string_view value,
+              std::initializer_list<std::string_view> known) {
+  std::string want = "want";
+  for (std::string_view k : known) {
+    if (value == k) {
+      return Status::ok();
+    }
+    want += (want.size() == 4 ? " " : " | ") + std::string(k);
   }
-  if (text == "false" || text == "0" || text == "f" || text == "FALSE" || text == "False") {
-    return false;
-  }
-  return invalid("-" + std::string(name) + ": not a boolean: " + std::string(text));
+  return bad_value(flag, value, want);
 }
 
 Status parse_addr(std::string_view text, BenchConfig* cfg) {
   size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) {
-    return invalid("-addr: want host:port, got " + std::string(text));
+  int64_t port = 0;
+  bool ok = colon != std::string_view::npos && colon != 0;
+  if (ok) {
+    std::string_view digits = text.substr(colon + 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    ok = ec == std::errc() && end == digits.data() + digits.size() && port >= 1 && port <= 65535;
   }
-  auto port = parse_int("addr", text.substr(colon + 1), 1, 65535);
-  if (!port.is_ok()) {
-    return port.status();
+  if (!ok) {
+    return bad_value("addr", text, "want host:port with a port in [1, 65535]");
   }
   std::string_view host = text.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
   cfg->host = std::string(host);
-  cfg->port = static_cast<uint16_t>(*port);
+  cfg->port = static_cast<uint16_t>(port);
   return Status::ok();
 }
 
 Status parse_mode(std::string_view text, Mode* mode) {
+  UQ_RETURN_IF_ERROR(one_of("mode", text, {"insert", "batch", "query", "queue"}));
   for (Mode m : {Mode::kInsert, Mode::kBatch, Mode::kQuery, Mode::kQueue}) {
     if (mode_name(m) == text) {
       *mode = m;
-      return Status::ok();
     }
   }
-  return invalid("-mode: want insert, batch, query or queue, got " + std::string(text));
+  return Status::ok();
 }
 
-Status parse_level(std::string_view text, std::string* level) {
-  for (std::string_view known : {"none", "weak", "linearizable", "strong", "auto"}) {
-    if (text == known) {
-      *level = std::string(text);
-      return Status::ok();
-    }
-  }
-  return invalid("-level: want none, weak, linearizable, strong or auto, got " + std::string(text));
-}
+// FlagSet parses into int64_t and nanoseconds, while BenchConfig has narrower fields and each
+// number a range. Binder registers every flag on one FlagSet, numbers over staging values
+// initialised from BenchConfig's defaults (the one place defaults live), and after parsing checks
+// the ranges and the string values and stores them into the config.
+class Binder {
+ public:
+  explicit Binder(BenchConfig* cfg);
+  Binder(const Binder&) = delete;
+  Binder& operator=(const Binder&) = delete;
 
-// Applies one flag whose value is already known (booleans arrive as "true" when bare).
-Status apply_flag(const FlagSpec& spec, std::string_view value, BenchConfig* cfg) {
-  const std::string_view n = spec.name;
-  constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
-  auto set_int = [&](int64_t lo, int64_t hi, auto* field) -> Status {
-    auto parsed = parse_int(n, value, lo, hi);
-    if (!parsed.is_ok()) {
-      return parsed.status();
-    }
-    *field = static_cast<std::remove_pointer_t<decltype(field)>>(*parsed);
-    return Status::ok();
+  FlagSet& flags() { return flags_; }
+  // After flags().parse(): range and value checks of single flags, then into *cfg.
+  Status store();
+
+ private:
+  struct IntFlag {
+    std::string name;
+    int64_t value;
+    int64_t lo;
+    int64_t hi;
+    std::function<void(int64_t)> store;
   };
-  if (spec.kind == Kind::kBool) {
-    auto b = parse_bool(n, value);
-    if (!b.is_ok()) {
-      return b.status();
-    }
-    (n == "param" ? cfg->param : n == "get" ? cfg->get : cfg->setup) = *b;
-    return Status::ok();
+  struct DurationFlag {
+    std::string name;
+    std::chrono::nanoseconds value;
+    int64_t* target;
+  };
+
+  template <typename T>
+  void add_int(std::string name, T* field, int64_t lo, int64_t hi, std::string help) {
+    ints_.push_back({name, static_cast<int64_t>(*field), lo, hi,
+                     [field](int64_t v) { *field = static_cast<T>(v); }});
+    flags_.add_int(std::move(name), &ints_.back().value, std::move(help));
   }
-  if (spec.kind == Kind::kDuration) {
-    auto d = parse_duration(value);
-    if (!d.is_ok()) {
-      return invalid("-" + std::string(n) + ": " + d.status().message());
-    }
-    (n == "duration" ? cfg->duration_ns : n == "warmup" ? cfg->warmup_ns : cfg->timeout_ns) = *d;
-    return Status::ok();
+  void add_duration(std::string name, int64_t* field, std::string help) {
+    durations_.push_back({name, std::chrono::nanoseconds(*field), field});
+    flags_.add_duration(std::move(name), &durations_.back().value, std::move(help));
   }
-  if (n == "addr") {
-    return parse_addr(value, cfg);
-  }
-  if (n == "mode") {
-    return parse_mode(value, &cfg->mode);
-  }
-  if (n == "level") {
-    return parse_level(value, &cfg->level);
-  }
-  if (n == "conns") {
-    return set_int(1, 100000, &cfg->conns);
-  }
-  if (n == "threads") {
-    return set_int(1, 256, &cfg->threads);
-  }
-  if (n == "pipeline") {
-    return set_int(1, 256, &cfg->pipeline);
-  }
-  if (n == "requests") {
-    return set_int(0, std::numeric_limits<int64_t>::max(), &cfg->requests);
-  }
-  if (n == "batch") {
-    return set_int(1, 100000, &cfg->batch);
-  }
-  if (n == "rows") {
-    return set_int(1, kIntMax * 1024, &cfg->rows);
-  }
-  if (n == "value-size") {
-    return set_int(1, 1 << 20, &cfg->value_size);
-  }
-  if (n == "rate") {
-    return set_int(0, 100'000'000, &cfg->rate);
-  }
-  if (n == "seed") {
-    return set_int(0, std::numeric_limits<int64_t>::max(), &cfg->seed);
-  }
-  return invalid("unhandled flag -" + std::string(n));
+
+  BenchConfig* cfg_;
+  FlagSet flags_{"uqlite-bench"};
+  // Deques: FlagSet keeps pointers to the staging values, so elements must not move.
+  std::deque<IntFlag> ints_;
+  std::deque<DurationFlag> durations_;
+  std::string addr_;
+  std::string mode_;
+};
+
+Binder::Binder(BenchConfig* cfg)
+    : cfg_(cfg), addr_(cfg->host + ":" + std::to_string(cfg->port)), mode_(mode_name(cfg->mode)) {
+  constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+  constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+  flags_.add_string("addr", &addr_, "host:port of the server ([::1]:4001 for IPv6)");
+  flags_.add_string("mode", &mode_, "insert | batch | query | queue");
+  add_int("conns", &cfg->conns, 1, 100000, "keep-alive connections in total");
+  add_int("threads", &cfg->threads, 1, 256, "load threads, one io_uring each");
+  add_int("pipeline", &cfg->pipeline, 1, 256, "requests in flight per connection");
+  add_duration("duration", &cfg->duration_ns, "measured time after warm-up");
+  add_int("requests", &cfg->requests, 0, kInt64Max,
+          "stop after this many measured requests; 0 = no limit");
+  add_duration("warmup", &cfg->warmup_ns, "unmeasured warm-up before the run");
+  add_int("batch", &cfg->batch, 1, 100000,
+          "statements per request in batch mode, rows per preload request");
+  flags_.add_bool("param", &cfg->param, "parameterised statements instead of literal SQL");
+  flags_.add_bool("get", &cfg->get, "query mode: GET /db/query?q= instead of POST");
+  flags_.add_bool("setup", &cfg->setup,
+                  "create the table first; query mode also preloads -rows rows");
+  add_int("rows", &cfg->rows, 1, kInt32Max * 1024, "query mode: ids are drawn from [1, rows]");
+  add_int("value-size", &cfg->value_size, 1, 1 << 20, "bytes of the TEXT value per row");
+  flags_.add_string("level", &cfg->level,
+                    "query mode: none | weak | linearizable | strong | auto (default: the "
+                    "server's)");
+  add_int("seed", &cfg->seed, 0, kInt64Max, "seed of the id generator");
+  add_int("rate", &cfg->rate, 0, 100'000'000,
+          "open loop: requests/s in total, latency from the due time; 0 = closed loop");
+  add_duration("timeout", &cfg->timeout_ns, "bound on each connect and each setup request");
 }
 
+Status Binder::store() {
+  for (const IntFlag& f : ints_) {
+    if (f.value < f.lo || f.value > f.hi) {
+      return bad_value(f.name, std::to_string(f.value),
+                       "outside [" + std::to_string(f.lo) + ", " + std::to_string(f.hi) + "]");
+    }
+    f.store(f.value);
+  }
+  for (const DurationFlag& f : durations_) {
+    // core/duration accepts a sign, as Go does; a negative wait or bound means nothing here.
+    if (f.value.count() < 0) {
+      return bad_value(f.name, format_duration(f.value), "negative duration");
+    }
+    *f.target = f.value.count();
+  }
+  UQ_RETURN_IF_ERROR(parse_addr(addr_, cfg_));
+  UQ_RETURN_IF_ERROR(parse_mode(mode_, &cfg_->mode));
+  if (!cfg_->level.empty()) {
+    UQ_RETURN_IF_ERROR(
+        one_of("level", cfg_->level, {"none", "weak", "linearizable", "strong", "auto"}));
+  }
+  return Status::ok();
+}
+
+// Checks across flags.
 Status validate(const BenchConfig& cfg) {
   if (cfg.rate > 0 && cfg.rate < cfg.threads) {
     return invalid("-rate must be at least -threads (one request per second per thread)");
@@ -217,101 +212,27 @@ std::string_view mode_name(Mode mode) {
   return "?";
 }
 
-Result<int64_t> parse_duration(std::string_view text) {
-  if (text == "0") {
-    return int64_t{0};
-  }
-  if (text.empty()) {
-    return invalid("empty duration");
-  }
-  struct Unit {
-    std::string_view suffix;
-    double ns;
-  };
-  // Longer suffixes first so "ms" is not read as "m".
-  constexpr Unit kUnits[] = {{"ns", 1},  {"us", 1e3}, {"µs", 1e3},  {"ms", 1e6},
-                             {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
-  std::string_view rest = text;
-  double total = 0;
-  while (!rest.empty()) {
-    size_t i = 0;
-    while (i < rest.size() && ((rest[i] >= '0' && rest[i] <= '9') || rest[i] == '.')) {
-      i++;
-    }
-    if (i == 0) {
-      return invalid("bad duration: " + std::string(text));
-    }
-    double number = 0;
-    auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + i, number);
-    if (ec != std::errc() || ptr != rest.data() + i) {
-      return invalid("bad duration: " + std::string(text));
-    }
-    rest.remove_prefix(i);
-    const Unit* unit = nullptr;
-    for (const Unit& u : kUnits) {
-      if (rest.substr(0, u.suffix.size()) == u.suffix) {
-        unit = &u;
-        break;
-      }
-    }
-    if (unit == nullptr) {
-      return invalid("missing unit in duration: " + std::string(text));
-    }
-    rest.remove_prefix(unit->suffix.size());
-    total += number * unit->ns;
-  }
-  if (total > 1e18) {
-    return invalid("duration too long: " + std::string(text));
-  }
-  return static_cast<int64_t>(std::llround(total));
-}
-
 Result<BenchConfig> parse_flags(int argc, const char* const* argv) {
   BenchConfig cfg;
-  for (int i = 1; i < argc; i++) {
-    std::string_view arg = argv[i];
-    if (arg.size() < 2 || arg[0] != '-') {
-      return invalid("unexpected argument: " + std::string(arg));
-    }
-    arg.remove_prefix(arg.substr(0, 2) == "--" ? 2 : 1);
-    if (arg == "h" || arg == "help") {
-      return error(Code::kNotFound, "help requested");
-    }
-    size_t eq = arg.find('=');
-    std::string_view name = arg.substr(0, eq);
-    const FlagSpec* spec = find_flag(name);
-    if (spec == nullptr) {
-      return invalid("flag provided but not defined: -" + std::string(name));
-    }
-    std::string_view value;
-    if (eq != std::string_view::npos) {
-      value = arg.substr(eq + 1);
-    } else if (spec->kind == Kind::kBool) {
-      value = "true";
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return invalid("flag needs an argument: -" + std::string(name));
-    }
-    UQ_RETURN_IF_ERROR(apply_flag(*spec, value, &cfg));
+  Binder binder(&cfg);
+  UQ_RETURN_IF_ERROR(binder.flags().parse(argc, argv));
+  if (binder.flags().help_requested()) {
+    return error(Code::kNotFound, "help requested");
   }
+  // The generator takes no operands; FlagSet stops at the first one, so anything after it is
+  // unread and a run would silently ignore it.
+  if (!binder.flags().positional().empty()) {
+    return invalid("unexpected argument: " + binder.flags().positional().front());
+  }
+  UQ_RETURN_IF_ERROR(binder.store());
   UQ_RETURN_IF_ERROR(validate(cfg));
   return cfg;
 }
 
 std::string usage() {
-  std::string out =
-      "usage: uqlite-bench [flags]\n"
-      "Drives an rqlite-compatible server (uqlited or rqlited) over keep-alive HTTP/1.1\n"
-      "connections on io_uring and prints throughput and latency percentiles.\n\n";
-  for (const FlagSpec& spec : kFlags) {
-    out += "  -";
-    out += spec.name;
-    out += std::string(spec.name.size() < 12 ? 12 - spec.name.size() : 1, ' ');
-    out += spec.help;
-    out += '\n';
-  }
-  return out;
+  BenchConfig defaults;
+  Binder binder(&defaults);
+  return std::string(kAbout) + binder.flags().usage();
 }
 
 }  // namespace uq::bench

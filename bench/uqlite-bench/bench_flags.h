@@ -1,8 +1,9 @@
 // bench/uqlite-bench/bench_flags.h — uqlite-bench's command line.
 //
-// Owns: BenchConfig (every knob of a run) and its parser. Flags are Go style, like uqlited's:
-// `-flag value`, `-flag=value`, `--flag`, bare booleans (`-param`) and `-param=true|false`;
-// durations as Go writes them (`500ms`, `10s`, `1m30s`, `0`). Unknown flags, stray positional
+// Owns: BenchConfig (every knob of a run) and how flags map onto it. The syntax is core/flags.h's
+// uq::FlagSet (Go style, like uqlited's) and durations are core/duration.h's, so the generator
+// reads a command line exactly as the server does; this file adds only what FlagSet does not know:
+// ranges, -addr/-mode/-level values and the checks across flags. Unknown flags, positional
 // arguments and out-of-range values are rejected with a message (kInvalidArgument); `-h`/`-help`
 // returns kNotFound so the caller can print usage() and exit 0. Pure functions, any thread.
 #pragma once
@@ -50,9 +51,7 @@ struct BenchConfig {
 // Parses argv[1..argc). Never exits or prints.
 Result<BenchConfig> parse_flags(int argc, const char* const* argv);
 
-// Parses a Go duration ("1m30s", "250ms", "1.5s", "0") into nanoseconds.
-Result<int64_t> parse_duration(std::string_view text);
-
+// A description of the tool followed by FlagSet's listing (sorted, with defaults).
 std::string usage();
 
 }  // namespace uq::bench

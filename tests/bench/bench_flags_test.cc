@@ -124,16 +124,61 @@ TEST(BenchFlags, RejectsBadInput) {
   }
 }
 
-TEST(BenchFlags, DurationsParseAsGoDoes) {
-  EXPECT_EQ(*parse_duration("0"), 0);
-  EXPECT_EQ(*parse_duration("1.5s"), 1'500'000'000);
-  EXPECT_EQ(*parse_duration("1h2m3s"), 3'723'000'000'000);
-  EXPECT_EQ(*parse_duration("100us"), 100'000);
-  EXPECT_EQ(*parse_duration("7ns"), 7);
-  EXPECT_FALSE(parse_duration("").is_ok());
-  EXPECT_FALSE(parse_duration("s").is_ok());
-  EXPECT_FALSE(parse_duration("5").is_ok());
-  EXPECT_FALSE(parse_duration("-1s").is_ok());
+TEST(BenchFlags, DurationFlagsTakeGoDurations) {
+  auto cfg = parse({"-duration", "1.5s", "-warmup", "0", "-timeout=1h2m3s"});
+  ASSERT_TRUE(cfg.is_ok()) << cfg.status().to_string();
+  EXPECT_EQ(cfg->duration_ns, 1'500'000'000);
+  EXPECT_EQ(cfg->warmup_ns, 0);
+  EXPECT_EQ(cfg->timeout_ns, 3'723'000'000'000);
+  cfg = parse({"-duration=100us", "-warmup=7ns"});
+  ASSERT_TRUE(cfg.is_ok()) << cfg.status().to_string();
+  EXPECT_EQ(cfg->duration_ns, 100'000);
+  EXPECT_EQ(cfg->warmup_ns, 7);
+}
+
+TEST(BenchFlags, RejectsMalformedAndNegativeDurations) {
+  for (const char* flag : {"-duration", "-warmup", "-timeout"}) {
+    for (const char* value : {"", "s", "5", "-1s"}) {
+      auto cfg = parse({flag, value});
+      EXPECT_FALSE(cfg.is_ok()) << flag << " " << value;
+      if (!cfg.is_ok()) {
+        EXPECT_EQ(cfg.status().code(), Code::kInvalidArgument);
+      }
+    }
+  }
+}
+
+TEST(BenchFlags, ErrorsNameTheFlagAsGoDoes) {
+  auto message = [](std::vector<std::string> args) {
+    auto cfg = parse(std::move(args));
+    return cfg.is_ok() ? std::string("accepted") : cfg.status().message();
+  };
+  EXPECT_EQ(message({"-nope"}), "flag provided but not defined: -nope");
+  EXPECT_EQ(message({"-conns"}), "flag needs an argument: -conns");
+  EXPECT_EQ(message({"-conns", "ten"}), "invalid value \"ten\" for flag -conns: parse error");
+  EXPECT_EQ(message({"-param=maybe"}), "invalid value \"maybe\" for flag -param: parse error");
+  EXPECT_EQ(message({"-warmup", "1x"}), "invalid value \"1x\" for flag -warmup: parse error");
+  EXPECT_EQ(message({"-conns", "0"}), "invalid value \"0\" for flag -conns: outside [1, 100000]");
+  EXPECT_EQ(message({"-warmup", "-1s"}),
+            "invalid value \"-1s\" for flag -warmup: negative duration");
+  EXPECT_EQ(message({"-mode", "delete"}),
+            "invalid value \"delete\" for flag -mode: want insert | batch | query | queue");
+  EXPECT_EQ(message({"-addr", "localhost"}),
+            "invalid value \"localhost\" for flag -addr: want host:port with a port in [1, "
+            "65535]");
+  EXPECT_EQ(message({"-conns", "8", "extra", "-threads", "2"}), "unexpected argument: extra");
+}
+
+TEST(BenchFlags, UsageListsEveryFlagWithItsDefault) {
+  const std::string text = usage();
+  for (const char* flag : {"-addr", "-mode", "-conns", "-threads", "-pipeline", "-duration",
+                           "-requests", "-warmup", "-batch", "-param", "-get", "-setup", "-rows",
+                           "-value-size", "-level", "-seed", "-rate", "-timeout"}) {
+    EXPECT_NE(text.find(std::string("  ") + flag), std::string::npos) << flag;
+  }
+  EXPECT_NE(text.find("(default \"127.0.0.1:4001\")"), std::string::npos);
+  EXPECT_NE(text.find("(default 10s)"), std::string::npos);
+  EXPECT_NE(text.find("(default 64)"), std::string::npos);
 }
 
 }  // namespace
