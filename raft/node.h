@@ -18,8 +18,10 @@
 //           on_persisted(rd.persist_mark);
 //        d. apply rd.committed_entries (they are durable and committed), answer rd.read_states
 //           once applied ≥ their index;
-//        e. advance(rd) — before any other call; rd's spans stay valid until then.
-//      Steps b–c may complete after later Readies were taken, as long as writes stay in order.
+//        e. advance(rd). Between ready() and advance() only on_persisted() may be called;
+//           rd's spans (entries, committed_entries) stay valid until advance().
+//      Steps b–c may complete after later Readies were taken (asynchronous storage), as long
+//      as writes complete in order; a synchronous driver does b, c, d, e in sequence.
 // Errors: calls return Status for expected refusals (not leader, change pending, transfer in
 // progress); a refused call changes nothing. Bugs (a broken invariant) stop the process.
 #pragma once
