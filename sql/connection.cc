@@ -81,6 +81,11 @@ int Connection::prepare(std::string_view sql, sqlite3_stmt** stmt, std::string_v
     *tail = std::string_view();
     return SQLITE_OK;
   }
+  if (sql.size() > static_cast<size_t>(INT32_MAX)) {
+    *stmt = nullptr;
+    *tail = std::string_view();
+    return SQLITE_TOOBIG;
+  }
   const char* end = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, stmt, &end);
