@@ -5,7 +5,8 @@
 namespace uq::raft {
 
 RaftLog::RaftLog(const SnapshotMeta& snapshot, std::vector<Entry> entries)
-    : snapshot_(snapshot), entries_(std::move(entries)) {
+    : snapshot_(snapshot),
+      entries_(std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end())) {
   for (size_t i = 0; i < entries_.size(); ++i) {
     UQ_CHECK(entries_[i].index == snapshot_.index + (i + 1), "entries not contiguous at %zu", i);
   }
@@ -40,18 +41,18 @@ const Entry& RaftLog::at(LogIndex index) const {
   return entry(index);
 }
 
-std::span<const Entry> RaftLog::slice(LogIndex lo, LogIndex hi) const {
+EntryView RaftLog::slice(LogIndex lo, LogIndex hi) const {
   if (hi <= lo) {
-    return {};
+    return EntryView(entries_.end(), entries_.end());
   }
   UQ_CHECK(lo >= first_index() && hi <= last_index() + 1, "slice [%llu, %llu) out of range",
            static_cast<unsigned long long>(lo.value), static_cast<unsigned long long>(hi.value));
-  const Entry* base = &entry(lo);
-  return {base, static_cast<size_t>(hi.value - lo.value)};
+  auto first = entries_.begin() + static_cast<ptrdiff_t>(lo.value - snapshot_.index.value - 1);
+  return EntryView(first, first + static_cast<ptrdiff_t>(hi.value - lo.value));
 }
 
-std::span<const Entry> RaftLog::slice_bytes(LogIndex lo, LogIndex hi, uint64_t max_bytes) const {
-  std::span<const Entry> all = slice(lo, hi);
+EntryView RaftLog::slice_bytes(LogIndex lo, LogIndex hi, uint64_t max_bytes) const {
+  EntryView all = slice(lo, hi);
   uint64_t bytes = 0;
   size_t n = 0;
   for (; n < all.size(); ++n) {
@@ -60,7 +61,7 @@ std::span<const Entry> RaftLog::slice_bytes(LogIndex lo, LogIndex hi, uint64_t m
       break;
     }
   }
-  return all.first(n);
+  return EntryView(all.begin(), all.begin() + static_cast<ptrdiff_t>(n));
 }
 
 std::pair<LogIndex, Term> RaftLog::find_conflict_by_term(LogIndex index, Term term) const {
@@ -82,7 +83,7 @@ void RaftLog::truncate_after(LogIndex index) {
   UQ_CHECK(index >= committed_, "truncating committed entry %llu (commit %llu)",
            static_cast<unsigned long long>(index.value + 1),
            static_cast<unsigned long long>(committed_.value));
-  entries_.resize(start_ + (index.value - snapshot_.index.value));
+  entries_.resize(index.value - snapshot_.index.value);
   while (!conf_indexes_.empty() && conf_indexes_.back() > index) {
     conf_indexes_.pop_back();
     ++conf_version_;
@@ -172,10 +173,10 @@ bool RaftLog::stable_to(LogIndex index, Term term) {
   return true;
 }
 
-std::span<const Entry> RaftLog::next_to_apply() const {
+EntryView RaftLog::next_to_apply() const {
   LogIndex hi = committed_ < stable_ ? committed_ : stable_;
   if (hi <= applied_) {
-    return {};
+    return EntryView(entries_.end(), entries_.end());
   }
   return slice(applied_ + 1, hi + 1);
 }
@@ -186,21 +187,17 @@ void RaftLog::compact(LogIndex index, const ConfState& conf) {
   }
   UQ_CHECK(index <= applied_, "compacting past applied");
   Term term = *term_at(index);
-  start_ += index.value - snapshot_.index.value;
+  entries_.erase(entries_.begin(),
+                 entries_.begin() + static_cast<ptrdiff_t>(index.value - snapshot_.index.value));
   snapshot_ = SnapshotMeta{index, term, conf};
   while (!conf_indexes_.empty() && conf_indexes_.front() <= index) {
     conf_indexes_.erase(conf_indexes_.begin());
     ++conf_version_;
   }
-  if (start_ >= entries_.size() - start_) {
-    entries_.erase(entries_.begin(), entries_.begin() + static_cast<ptrdiff_t>(start_));
-    start_ = 0;
-  }
 }
 
 void RaftLog::restore(const SnapshotMeta& snapshot) {
   entries_.clear();
-  start_ = 0;
   snapshot_ = snapshot;
   conf_indexes_.clear();
   ++conf_version_;

@@ -10,13 +10,18 @@
 // committed entries are never truncated; indexes are contiguous from snapshot index + 1.
 #pragma once
 
+#include <deque>
 #include <optional>
+#include <ranges>
 #include <span>
 #include <vector>
 
 #include "raft/types.h"
 
 namespace uq::raft {
+
+// A run of consecutive entries inside the log (random access; valid until the log changes).
+using EntryView = std::ranges::subrange<std::deque<Entry>::const_iterator>;
 
 class RaftLog {
  public:
@@ -32,9 +37,9 @@ class RaftLog {
   bool match_term(LogIndex index, Term term) const;
   const Entry& at(LogIndex index) const;
   // Entries in [lo, hi), lo ≥ first_index(); a view valid until the next mutation.
-  std::span<const Entry> slice(LogIndex lo, LogIndex hi) const;
+  EntryView slice(LogIndex lo, LogIndex hi) const;
   // Like slice, but stops after max_bytes of data (always returns at least one entry if any).
-  std::span<const Entry> slice_bytes(LogIndex lo, LogIndex hi, uint64_t max_bytes) const;
+  EntryView slice_bytes(LogIndex lo, LogIndex hi, uint64_t max_bytes) const;
 
   // §5.3 fast backtracking: the largest index ≤ `index` whose term is ≤ `term`, and its term.
   // Entries between that index and `index` cannot match a log whose entry at `index` has `term`.
@@ -61,9 +66,9 @@ class RaftLog {
   LogIndex handed() const { return handed_; }
   void handed_to(LogIndex index) { handed_ = index; }
   // Entries to hand to the application for persistence.
-  std::span<const Entry> unhanded() const { return slice(handed_ + 1, last_index() + 1); }
+  EntryView unhanded() const { return slice(handed_ + 1, last_index() + 1); }
   // Committed, durable entries not yet handed for applying.
-  std::span<const Entry> next_to_apply() const;
+  EntryView next_to_apply() const;
 
   const SnapshotMeta& snapshot() const { return snapshot_; }
   // Drops entries ≤ index (the application took a snapshot there); `conf` is the configuration
@@ -79,20 +84,19 @@ class RaftLog {
   uint64_t conf_version() const { return conf_version_; }
 
   // Number of entries held (after the snapshot).
-  uint64_t live_count() const { return entries_.size() - start_; }
+  uint64_t live_count() const { return entries_.size(); }
 
  private:
   const Entry& entry(LogIndex index) const {
-    return entries_[start_ + (index.value - snapshot_.index.value - 1)];
+    return entries_[index.value - snapshot_.index.value - 1];
   }
   void truncate_after(LogIndex index);
   void note_conf_entries(size_t from_position);
 
   SnapshotMeta snapshot_;
-  // Live entries are entries_[start_..]; the dead prefix is erased lazily (when it is at least as
-  // large as the live part) so compaction is amortized O(1) per entry.
-  std::vector<Entry> entries_;
-  size_t start_ = 0;
+  // A deque, not a vector: appending never moves existing entries (no latency spike when a large
+  // log grows) and compaction pops from the front in O(entries dropped).
+  std::deque<Entry> entries_;
   LogIndex committed_;
   LogIndex applied_;
   LogIndex stable_;

@@ -82,12 +82,12 @@ struct PersistMark {
 
 struct Ready {
   PersistMark persist_mark;
-  std::optional<SoftState> soft_state;       // set when leader or role changed
-  std::optional<HardState> hard_state;       // set when term, vote or commit changed
-  std::span<const Entry> entries;            // to append durably (may overwrite a stored suffix)
-  bool must_sync = false;                    // entries or term/vote changed: fsync before step c
-  std::optional<SnapshotMeta> snapshot;      // install this snapshot (data arrives outside raft/)
-  std::span<const Entry> committed_entries;  // apply in order
+  std::optional<SoftState> soft_state;   // set when leader or role changed
+  std::optional<HardState> hard_state;   // set when term, vote or commit changed
+  EntryView entries;                     // to append durably (may overwrite a stored suffix)
+  bool must_sync = false;                // entries or term/vote changed: fsync before step c
+  std::optional<SnapshotMeta> snapshot;  // install this snapshot (data arrives outside raft/)
+  EntryView committed_entries;           // apply in order
   // May be sent at once: the leader's App/Heartbeat/Snapshot/TimeoutNow, PreVote and its answers.
   std::vector<Message> messages;
   // Claims about durable state (acks, votes, vote requests, heartbeat acks): send only after

@@ -138,7 +138,7 @@ bool Node::maybe_send_append(Progress* pr, bool send_if_empty) {
     send_snapshot(pr);  // §5: the entries it needs were compacted away
     return false;
   }
-  std::span<const Entry> entries;
+  EntryView entries;
   if (pr->next <= log_.last_index()) {
     entries = log_.slice_bytes(pr->next, log_.last_index() + 1, config_.max_size_per_msg);
   }
