@@ -60,19 +60,22 @@ sql::ExecOptions HttpApi::exec_options(const Call& call) const {
   return options;
 }
 
-void HttpApi::prepare_statements(const QueryParams& params, bool rewrite, bool honour_noparse,
+bool HttpApi::prepare_statements(const QueryParams& params, bool rewrite, bool honour_noparse,
                                  sql::Request* request, sql::ExecOptions* options) const {
-  if (honour_noparse && params.has("noparse")) {
-    return;
-  }
+  bool noparse = honour_noparse && params.has("noparse");
   sql::rewrite::Options rewrite_options;
-  rewrite_options.random = rewrite && !params.has("norwrandom");
-  rewrite_options.time = rewrite && !params.has("norwtime");
+  rewrite_options.random = rewrite && !noparse && !params.has("norwrandom");
+  rewrite_options.time = rewrite && !noparse && !params.has("norwtime");
   double now = sql::rewrite::julian_day_now();
   options->force_query.assign(request->statements.size(), false);
   for (size_t i = 0; i < request->statements.size(); ++i) {
     sql::Statement& statement = request->statements[i];
-    options->force_query[i] = sql::rewrite::inspect(statement.sql).returning;
+    // The PRAGMA check runs even with noparse: it guards the node, not the statement's meaning.
+    sql::rewrite::Inspection inspection = sql::rewrite::inspect(statement.sql);
+    if (inspection.disallowed_pragma) {
+      return false;
+    }
+    options->force_query[i] = !noparse && inspection.returning;
     if (rewrite_options.random || rewrite_options.time) {
       auto rewritten =
           sql::rewrite::rewrite(statement.sql, rewrite_options, next_random, nullptr, now);
@@ -81,6 +84,7 @@ void HttpApi::prepare_statements(const QueryParams& params, bool rewrite, bool h
       }
     }
   }
+  return true;
 }
 
 std::optional<sql::Request> HttpApi::read_statements(const Call& call, BodyForm form,
@@ -100,10 +104,6 @@ std::optional<sql::Request> HttpApi::read_statements(const Call& call, BodyForm 
     request = std::move(*parsed);
   }
   node_.counters().add("http", counter, static_cast<int64_t>(request->statements.size()));
-  if (sql::has_disallowed_pragma(*request)) {
-    reply_envelope_error(call, "disallowed pragma");
-    return std::nullopt;
-  }
   return request;
 }
 
@@ -119,7 +119,10 @@ void HttpApi::handle_execute(const Call& call) {
   }
   sql::Request request = std::move(*parsed);
   sql::ExecOptions options = exec_options(call);
-  prepare_statements(call.params, true, true, &request, &options);
+  if (!prepare_statements(call.params, true, true, &request, &options)) {
+    reply_envelope_error(call, "disallowed pragma");
+    return;
+  }
   if (!node_.db().submit_write(sql::Kind::kExecute, std::move(request), std::move(options),
                                completion(call.responder))) {
     reply_text_error(call.responder, 503, "write queue full");
@@ -139,8 +142,11 @@ void HttpApi::handle_queued_execute(const Call& call) {
   auto request = std::make_shared<sql::Request>(std::move(*parsed));
   // Rewriting happens at enqueue time; noparse is not consulted for queued writes (spec §5).
   sql::ExecOptions options;
-  prepare_statements(call.params, /*rewrite=*/true, /*honour_noparse=*/false, request.get(),
-                     &options);
+  if (!prepare_statements(call.params, /*rewrite=*/true, /*honour_noparse=*/false, request.get(),
+                          &options)) {
+    reply_envelope_error(call, "disallowed pragma");
+    return;
+  }
   auto give_up = std::chrono::steady_clock::now() +
                  call.params.duration_or("timeout", std::chrono::seconds(30));
   enqueue_or_wait(call.responder, std::move(request), wait, call.params.has("timings"),
@@ -221,7 +227,11 @@ void HttpApi::handle_query(const Call& call) {
   sql::Request request = std::move(*parsed);
   sql::ExecOptions options = exec_options(call);
   // Only strong reads pass through the log, so only they are rewritten (spec §7.1, quirk 16).
-  prepare_statements(call.params, read_level(call.params) == "strong", true, &request, &options);
+  if (!prepare_statements(call.params, read_level(call.params) == "strong", true, &request,
+                          &options)) {
+    reply_envelope_error(call, "disallowed pragma");
+    return;
+  }
   options.force_query.clear();
   // A single node is its own leader: every level reads the local database, which already holds
   // every acknowledged write because writes are acknowledged only once applied.
@@ -239,7 +249,10 @@ void HttpApi::handle_request(const Call& call) {
   }
   sql::Request request = std::move(*parsed);
   sql::ExecOptions options = exec_options(call);
-  prepare_statements(call.params, true, true, &request, &options);
+  if (!prepare_statements(call.params, true, true, &request, &options)) {
+    reply_envelope_error(call, "disallowed pragma");
+    return;
+  }
   bool strong = read_level(call.params) == "strong";
   sql::Database* db = &node_.db();
   auto done = completion(call.responder);

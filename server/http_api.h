@@ -77,9 +77,11 @@ class HttpApi {
   // Completion for sql/ work: runs on a database thread, posts the response to this reactor.
   sql::Database::Done completion(net::HttpResponder responder);
   sql::ExecOptions exec_options(const Call& call) const;
-  // Non-deterministic rewriting and RETURNING detection (spec §7) on the receiving node.
-  // `noparse` turns it off unless honour_noparse is false (queued writes always rewrite, §5).
-  void prepare_statements(const QueryParams& params, bool rewrite, bool honour_noparse,
+  // The disallowed-PRAGMA check (§3.10; false = reject the whole request), RETURNING detection
+  // and non-deterministic rewriting (§7) on the receiving node, in one pass over the statements.
+  // `noparse` turns off all but the PRAGMA check unless honour_noparse is false (queued writes
+  // always rewrite, §5).
+  bool prepare_statements(const QueryParams& params, bool rewrite, bool honour_noparse,
                           sql::Request* request, sql::ExecOptions* options) const;
 
   Node& node_;

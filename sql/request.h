@@ -3,8 +3,8 @@
 // Owns: Request (statements with bound parameters) as rqlite's /db/execute, /db/query and
 // /db/request bodies describe it (spec §3.1, §3.2); parse_request() turns a JSON body into one with
 // simdjson On-Demand, reporting errors with exactly rqlite's messages; encode_request() /
-// decode_request() give a compact, versioned binary form for the Raft log; has_disallowed_pragma()
-// is the §3.10 check.
+// decode_request() give a compact, versioned binary form for the Raft log. (The §3.10
+// disallowed-PRAGMA check is sql::rewrite::inspect(), which tokenizes every statement.)
 //
 // Thread: every function is pure and may be called from any thread (the parser keeps one
 // thread_local simdjson parser per thread). Errors leave no state behind.
@@ -68,11 +68,6 @@ Request request_from_sql(std::string_view sql);
 // rejects trailing bytes (Code::kCorruption), so a damaged entry never reaches SQLite.
 std::string encode_request(const Request& request);
 Result<Request> decode_request(std::string_view bytes);
-
-// True if any statement starts with one of the PRAGMAs of §3.10 (journal_mode=, synchronous=,
-// query_only=, wal_autocheckpoint=, any wal_checkpoint); the whole request is then rejected with
-// {"results":[],"error":"disallowed pragma"}.
-bool has_disallowed_pragma(const Request& request);
 
 // Parses rqlite's hex-blob string form `x'..'` / `X'..'` (surrounding whitespace allowed, an even
 // number of hex digits). Returns false if `s` is not of that form.

@@ -36,16 +36,6 @@ std::string_view leading_word(std::string_view sql) {
   return sql.substr(0, n);
 }
 
-// Consumes `word` (lower-case) case-insensitively at the front of *s, whole-word only.
-bool eat_word(std::string_view* s, std::string_view word) {
-  std::string_view w = leading_word(*s);
-  if (!iequals(w, word)) {
-    return false;
-  }
-  s->remove_prefix(w.size());
-  return true;
-}
-
 void eat_spaces(std::string_view* s) {
   while (!s->empty() && is_space(s->front())) {
     s->remove_prefix(1);
@@ -127,45 +117,6 @@ bool needs_autocommit(std::string_view sql) {
     }
     size_t end = statement_end(sql);
     sql.remove_prefix(end == sql.size() ? end : end + 1);
-  }
-  return false;
-}
-
-bool is_disallowed_pragma(std::string_view sql) {
-  eat_spaces(&sql);
-  if (!eat_word(&sql, "pragma")) {
-    return false;
-  }
-  size_t before = sql.size();
-  eat_spaces(&sql);
-  if (sql.size() == before) {
-    return false;  // PRAGMA must be followed by whitespace
-  }
-  // Optional `schema.` prefix.
-  std::string_view first = leading_word(sql);
-  if (first.size() < sql.size() && sql[first.size()] == '.' && !first.empty()) {
-    sql.remove_prefix(first.size() + 1);
-  }
-  std::string_view name = leading_word(sql);
-  if (name.size() >= 14 && iequals(name.substr(0, 14), "wal_checkpoint")) {
-    return true;
-  }
-  if (!iequals(name, "journal_mode") && !iequals(name, "synchronous") &&
-      !iequals(name, "query_only") && !iequals(name, "wal_autocheckpoint")) {
-    return false;
-  }
-  sql.remove_prefix(name.size());
-  eat_spaces(&sql);
-  // rqlite matches only `= value`; the `(value)` form changes the same setting, so it is refused
-  // too.
-  return !sql.empty() && (sql.front() == '=' || sql.front() == '(');
-}
-
-bool has_disallowed_pragma(const Request& request) {
-  for (const Statement& stmt : request.statements) {
-    if (is_disallowed_pragma(stmt.sql)) {
-      return true;
-    }
   }
   return false;
 }

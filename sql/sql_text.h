@@ -1,7 +1,7 @@
 // sql/sql_text.h — small lexical checks on SQL text that must not need a database connection.
 //
-// Owns: skipping whitespace and comments, the leading keyword of each `;`-separated statement,
-// and the §3.10 disallowed-PRAGMA patterns. Pure functions; any thread.
+// Owns: skipping whitespace and comments and the leading keyword of each `;`-separated statement.
+// Pure functions; any thread.
 #pragma once
 
 #include <string_view>
@@ -20,8 +20,5 @@ bool only_trivia(std::string_view sql);
 // autocommit mode instead of inside a group commit. False positives (e.g. END inside a trigger
 // body) only cost a flush of the group.
 bool needs_autocommit(std::string_view sql);
-
-// The §3.10 check for one statement string (only its start is examined, as rqlite does).
-bool is_disallowed_pragma(std::string_view sql);
 
 }  // namespace uq::sql

@@ -167,31 +167,6 @@ TEST(RequestCodec, RejectsEveryTruncationAndTrailingByte) {
   EXPECT_FALSE(decode_request(bad_version).is_ok());
 }
 
-TEST(DisallowedPragma, PatternsOfSection310) {
-  const char* rejected[] = {"PRAGMA journal_mode=DELETE",   "  pragma JOURNAL_MODE = wal",
-                            "PRAGMA main.journal_mode=WAL", "PRAGMA wal_autocheckpoint=10",
-                            "PRAGMA wal_checkpoint",        "PRAGMA main.wal_checkpoint(TRUNCATE)",
-                            "PRAGMA synchronous=OFF",       "PRAGMA synchronous = 0",
-                            "PRAGMA query_only=1",          "\nPRAGMA\tsynchronous\n=\nFULL"};
-  for (const char* sql : rejected) {
-    EXPECT_TRUE(is_disallowed_pragma(sql)) << sql;
-  }
-  const char* allowed[] = {"PRAGMA journal_mode",
-                           "PRAGMA synchronous",
-                           "PRAGMA foreign_keys=ON",
-                           "PRAGMA table_info(foo)",
-                           "SELECT 1; PRAGMA journal_mode=DELETE",
-                           "PRAGMAjournal_mode=DELETE",
-                           "PRAGMA query_only"};
-  for (const char* sql : allowed) {
-    EXPECT_FALSE(is_disallowed_pragma(sql)) << sql;
-  }
-  Request req = request_from_sql("SELECT 1");
-  EXPECT_FALSE(has_disallowed_pragma(req));
-  req.statements.push_back({"PRAGMA synchronous=1", {}});
-  EXPECT_TRUE(has_disallowed_pragma(req));
-}
-
 TEST(SqlText, NeedsAutocommitFindsLeadingKeywordsOfEveryStatement) {
   EXPECT_FALSE(needs_autocommit("INSERT INTO t VALUES(1)j"));
   EXPECT_FALSE(needs_autocommit("SELECT 'BEGIN;VACUUM'; INSERT INTO t VALUES(';commit')j"));
