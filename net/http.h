@@ -45,6 +45,11 @@ struct HttpResponse {
   // Sent in this order. The server adds Content-Length, Date (Go's format) and Connection: close
   // when it closes the connection; a handler's own header of the same name replaces the server's.
   std::vector<std::pair<std::string, std::string>> headers;
+  // Preformatted header lines ("Name: value\r\n" each) written verbatim after `headers`: for the
+  // headers every response of a handler carries, so they cost one copy instead of two strings
+  // each. It must stay valid until respond() returns, and must not hold Content-Length, Date or
+  // Connection (the server decides those from `headers` only).
+  std::string_view header_block;
   std::string body;
 };
 

@@ -52,13 +52,15 @@ void append_response(const HttpResponse& response, const ResponseFraming& framin
   }
   char line[64];
   int n = std::snprintf(line, sizeof(line), "HTTP/1.1 %d ", response.status);
-  out.reserve(out.size() + 128 + response.body.size() + response.headers.size() * 48);
+  out.reserve(out.size() + 128 + response.header_block.size() + response.body.size() +
+              response.headers.size() * 48);
   out.append(line, static_cast<size_t>(n));
   out.append(reason_phrase(response.status));
   out.append("\r\n");
   for (const auto& [name, value] : response.headers) {
     append_header(out, name, value);
   }
+  out.append(response.header_block);
   bool body_allowed = status_has_body(response.status);
   if (!has_length && body_allowed) {
     n = std::snprintf(line, sizeof(line), "%zu", response.body.size());

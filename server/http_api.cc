@@ -127,7 +127,19 @@ std::string_view read_level(const QueryParams& params) {
   return "weak";
 }
 
-HttpApi::HttpApi(Node& node, core::Reactor& reactor) : node_(node), reactor_(reactor) {}
+HttpApi::HttpApi(Node& node, core::Reactor& reactor) : node_(node), reactor_(reactor) {
+  // Spec §2.2: on every response. Go canonicalises header names, so these are the wire spellings.
+  common_headers_ = std::string("X-Rqlite-Version: ") + UQ_VERSION +
+                    "\r\n"
+                    "Access-Control-Allow-Methods: OPTIONS, GET, POST\r\n"
+                    "Access-Control-Allow-Headers: Content-Type\r\n";
+  if (!node_.config().http_allow_origin.empty()) {
+    common_headers_ += "Access-Control-Allow-Origin: " + node_.config().http_allow_origin + "\r\n";
+  }
+  json_headers_ = "Content-Type: application/json; charset=utf-8\r\n" + common_headers_;
+  json_served_headers_ =
+      json_headers_ + "X-Rqlite-Served-By: " + node_.config().effective_http_adv_addr() + "\r\n";
+}
 
 net::HttpResponse HttpApi::response(int status) const {
   net::HttpResponse out;
@@ -136,12 +148,8 @@ net::HttpResponse HttpApi::response(int status) const {
 }
 
 void HttpApi::finish(net::HttpResponder responder, net::HttpResponse&& response) {
-  // Spec §2.2: on every response. Go canonicalises header names, so these are the wire spellings.
-  response.headers.emplace_back("X-Rqlite-Version", UQ_VERSION);
-  response.headers.emplace_back("Access-Control-Allow-Methods", "OPTIONS, GET, POST");
-  response.headers.emplace_back("Access-Control-Allow-Headers", "Content-Type");
-  if (!node_.config().http_allow_origin.empty()) {
-    response.headers.emplace_back("Access-Control-Allow-Origin", node_.config().http_allow_origin);
+  if (response.header_block.empty()) {
+    response.header_block = common_headers_;
   }
   http_->respond(responder, std::move(response));
 }
@@ -158,17 +166,14 @@ void HttpApi::reply_text_error(net::HttpResponder responder, int status, std::st
 void HttpApi::reply_empty(net::HttpResponder responder, int status, bool json) {
   net::HttpResponse out = response(status);
   if (json) {
-    out.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
+    out.header_block = json_headers_;
   }
   finish(responder, std::move(out));
 }
 
 void HttpApi::reply_json(net::HttpResponder responder, std::string body, bool served_by) {
   net::HttpResponse out = response(200);
-  out.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
-  if (served_by) {
-    out.headers.emplace_back("X-Rqlite-Served-By", node_.config().effective_http_adv_addr());
-  }
+  out.header_block = served_by ? json_served_headers_ : json_headers_;
   out.body = std::move(body);
   finish(responder, std::move(out));
 }

@@ -87,6 +87,11 @@ class HttpApi {
   Node& node_;
   core::Reactor& reactor_;
   net::HttpServer* http_ = nullptr;
+  // Header lines built once (spec §2.2): every response's, and a JSON answer's with and without
+  // X-Rqlite-Served-By.
+  std::string common_headers_;
+  std::string json_headers_;
+  std::string json_served_headers_;
 };
 
 // Lower-cased `level` parameter resolved as rqlite does: absent or unknown → "weak".
