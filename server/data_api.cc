@@ -66,7 +66,8 @@ bool HttpApi::prepare_statements(const QueryParams& params, bool rewrite, bool h
   sql::rewrite::Options rewrite_options;
   rewrite_options.random = rewrite && !noparse && !params.has("norwrandom");
   rewrite_options.time = rewrite && !noparse && !params.has("norwtime");
-  double now = sql::rewrite::julian_day_now();
+  bool rewriting = rewrite_options.random || rewrite_options.time;
+  double now = rewriting ? sql::rewrite::julian_day_now() : 0;
   options->force_query.assign(request->statements.size(), false);
   for (size_t i = 0; i < request->statements.size(); ++i) {
     sql::Statement& statement = request->statements[i];
@@ -76,7 +77,7 @@ bool HttpApi::prepare_statements(const QueryParams& params, bool rewrite, bool h
       return false;
     }
     options->force_query[i] = !noparse && inspection.returning;
-    if (rewrite_options.random || rewrite_options.time) {
+    if (rewriting) {
       auto rewritten =
           sql::rewrite::rewrite(statement.sql, rewrite_options, next_random, nullptr, now);
       if (rewritten.changed) {
