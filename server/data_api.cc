@@ -108,24 +108,32 @@ std::optional<sql::Request> HttpApi::read_statements(const Call& call, BodyForm 
   return request;
 }
 
+std::optional<HttpApi::Prepared> HttpApi::read_and_prepare(const Call& call, BodyForm form,
+                                                           const char* counter, bool rewrite) {
+  auto request = read_statements(call, form, counter);
+  if (!request) {
+    return std::nullopt;
+  }
+  Prepared prepared{std::move(*request), exec_options(call)};
+  if (!prepare_statements(call.params, rewrite, true, &prepared.request, &prepared.options)) {
+    reply_envelope(call, "disallowed pragma");
+    return std::nullopt;
+  }
+  return prepared;
+}
+
 void HttpApi::handle_execute(const Call& call) {
   if (call.params.has("queue")) {
     handle_queued_execute(call);
     return;
   }
   node_.counters().add("http", "executions");
-  auto parsed = read_statements(call, BodyForm::kJsonOrText, "execute_stmts_rx");
-  if (!parsed) {
+  auto prepared = read_and_prepare(call, BodyForm::kJsonOrText, "execute_stmts_rx", true);
+  if (!prepared) {
     return;
   }
-  sql::Request request = std::move(*parsed);
-  sql::ExecOptions options = exec_options(call);
-  if (!prepare_statements(call.params, true, true, &request, &options)) {
-    reply_envelope_error(call, "disallowed pragma");
-    return;
-  }
-  if (!node_.db().submit_write(sql::Kind::kExecute, std::move(request), std::move(options),
-                               completion(call.responder))) {
+  if (!node_.db().submit_write(sql::Kind::kExecute, std::move(prepared->request),
+                               std::move(prepared->options), completion(call.responder))) {
     reply_text_error(call.responder, 503, "write queue full");
   }
 }
@@ -145,7 +153,7 @@ void HttpApi::handle_queued_execute(const Call& call) {
   sql::ExecOptions options;
   if (!prepare_statements(call.params, /*rewrite=*/true, /*honour_noparse=*/false, request.get(),
                           &options)) {
-    reply_envelope_error(call, "disallowed pragma");
+    reply_envelope(call, "disallowed pragma");
     return;
   }
   auto give_up = std::chrono::steady_clock::now() +
@@ -210,50 +218,32 @@ void HttpApi::enqueue_or_wait(net::HttpResponder responder, std::shared_ptr<sql:
 void HttpApi::handle_query(const Call& call) {
   node_.counters().add("http", "queries");
   if (call.request.method == "GET" && !call.params.has("q")) {
-    // GET without q executes nothing (spec §3.1).
-    std::string body;
-    core::JsonWriter writer(&body, call.params.has("pretty"));
-    writer.begin_object();
-    writer.key("results");
-    writer.begin_array();
-    writer.end_array();
-    writer.end_object();
-    reply_json(call.responder, std::move(body), true);
+    reply_envelope(call, "");  // GET without q executes nothing (spec §3.1)
     return;
   }
-  auto parsed = read_statements(call, BodyForm::kJsonOrText, "query_stmts_rx");
-  if (!parsed) {
-    return;
-  }
-  sql::Request request = std::move(*parsed);
-  sql::ExecOptions options = exec_options(call);
   // Only strong reads pass through the log, so only they are rewritten (spec §7.1, quirk 16).
-  if (!prepare_statements(call.params, read_level(call.params) == "strong", true, &request,
-                          &options)) {
-    reply_envelope_error(call, "disallowed pragma");
+  auto prepared = read_and_prepare(call, BodyForm::kJsonOrText, "query_stmts_rx",
+                                   read_level(call.params) == "strong");
+  if (!prepared) {
     return;
   }
-  options.force_query.clear();
+  prepared->options.force_query.clear();
   // A single node is its own leader: every level reads the local database, which already holds
   // every acknowledged write because writes are acknowledged only once applied.
-  if (!node_.db().submit_read(sql::Kind::kQuery, std::move(request), std::move(options),
-                              completion(call.responder))) {
+  if (!node_.db().submit_read(sql::Kind::kQuery, std::move(prepared->request),
+                              std::move(prepared->options), completion(call.responder))) {
     reply_text_error(call.responder, 503, "read queue full");
   }
 }
 
 void HttpApi::handle_request(const Call& call) {
   node_.counters().add("http", "requests");
-  auto parsed = read_statements(call, BodyForm::kJson, "request_stmts_rx");
-  if (!parsed) {
+  auto prepared = read_and_prepare(call, BodyForm::kJson, "request_stmts_rx", true);
+  if (!prepared) {
     return;
   }
-  sql::Request request = std::move(*parsed);
-  sql::ExecOptions options = exec_options(call);
-  if (!prepare_statements(call.params, true, true, &request, &options)) {
-    reply_envelope_error(call, "disallowed pragma");
-    return;
-  }
+  sql::Request request = std::move(prepared->request);
+  sql::ExecOptions options = std::move(prepared->options);
   bool strong = read_level(call.params) == "strong";
   sql::Database* db = &node_.db();
   auto done = completion(call.responder);

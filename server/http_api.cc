@@ -5,6 +5,7 @@
 #include "core/json_writer.h"
 #include "core/log.h"
 #include "server/node.h"
+#include "sql/executor.h"
 
 namespace uq::server {
 
@@ -178,17 +179,11 @@ void HttpApi::reply_json(net::HttpResponder responder, std::string body, bool se
   finish(responder, std::move(out));
 }
 
-void HttpApi::reply_envelope_error(const Call& call, std::string_view message) {
-  std::string body;
-  core::JsonWriter writer(&body, call.params.has("pretty"));
-  writer.begin_object();
-  writer.key("results");
-  writer.begin_array();
-  writer.end_array();
-  writer.key("error");
-  writer.value_string(message);
-  writer.end_object();
-  reply_json(call.responder, std::move(body), false);
+void HttpApi::reply_envelope(const Call& call, std::string_view error) {
+  sql::ExecOptions options;
+  options.pretty = call.params.has("pretty");
+  sql::Response envelope = sql::error_envelope(error, options);
+  reply_json(call.responder, std::move(envelope.body), !envelope.envelope_error);
 }
 
 void HttpApi::run_on_reactor(std::function<void()> fn) {

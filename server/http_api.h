@@ -44,6 +44,14 @@ class HttpApi {
   // The request's statements from q=, a text/plain body or a JSON body; answers the client
   // itself (400, or the disallowed-pragma envelope) and returns nothing when there is none to run.
   std::optional<sql::Request> read_statements(const Call& call, BodyForm form, const char* counter);
+  // read_statements() then prepare_statements() with the request's own options; answers the
+  // client itself when there is nothing to run.
+  struct Prepared {
+    sql::Request request;
+    sql::ExecOptions options;
+  };
+  std::optional<Prepared> read_and_prepare(const Call& call, BodyForm form, const char* counter,
+                                           bool rewrite);
   void handle_execute(const Call& call);
   void handle_queued_execute(const Call& call);
   // Retries enqueueing while the queue is full, up to the request's timeout (spec §5: a full
@@ -69,8 +77,9 @@ class HttpApi {
   void reply_text_error(net::HttpResponder responder, int status, std::string_view message);
   void reply_empty(net::HttpResponder responder, int status, bool json);
   void reply_json(net::HttpResponder responder, std::string body, bool served_by);
-  // A request-level failure inside a 200 envelope: {"results":[],"error":"..."}.
-  void reply_envelope_error(const Call& call, std::string_view message);
+  // An envelope with no results: {"results":[],"error":"..."} for a request-level failure, or
+  // {"results":[]} when error is empty.
+  void reply_envelope(const Call& call, std::string_view error);
   // Any thread: runs fn on this reactor. The reactor's queue holds 65536 posts; when it is full
   // the caller backs off briefly rather than drop an answer the client is owed.
   void run_on_reactor(std::function<void()> fn);

@@ -3,23 +3,11 @@
 #include <charconv>
 
 #include "core/duration.h"
+#include "core/hex.h"
 
 namespace uq::server {
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 // Go's strconv.Quote of the bad escape, enough for the ASCII-ish text of an escape sequence.
 std::string go_quote(std::string_view text) {
@@ -73,8 +61,8 @@ Result<std::string> query_unescape(std::string_view text) {
     if (c == '+') {
       out += ' ';
     } else if (c == '%') {
-      int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
-      int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+      int hi = i + 1 < text.size() ? hex_digit_value(text[i + 1]) : -1;
+      int lo = i + 2 < text.size() ? hex_digit_value(text[i + 2]) : -1;
       if (hi < 0 || lo < 0) {
         return error(Code::kInvalidArgument, "invalid URL escape " + go_quote(text.substr(i, 3)));
       }

@@ -379,10 +379,12 @@ Response error_envelope(std::string_view message, const ExecOptions& options) {
   w.key("results");
   w.begin_array();
   w.end_array();
-  w.key("error");
-  w.value_string(message);
+  if (!message.empty()) {
+    w.key("error");
+    w.value_string(message);
+  }
   w.end_object();
-  return Response{200, std::move(body), true};
+  return Response{200, std::move(body), !message.empty()};
 }
 
 }  // namespace uq::sql

@@ -55,7 +55,8 @@ void begin_envelope(core::JsonWriter* w);
 Response finish_envelope(core::JsonWriter* w, std::string* body, const ExecOptions& options,
                          int64_t exec_start_ns);
 
-// {"results":[],"error":"<message>"} (e.g. "disallowed pragma"), status 200.
+// {"results":[],"error":"<message>"} (e.g. "disallowed pragma"), status 200; with an empty
+// message just {"results":[]} (nothing was executed, e.g. GET /db/query without q).
 Response error_envelope(std::string_view message, const ExecOptions& options);
 
 }  // namespace uq::sql

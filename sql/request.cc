@@ -1,5 +1,7 @@
 #include "sql/request.h"
 
+#include "core/hex.h"
+
 #include <simdjson.h>
 
 #include <charconv>
@@ -63,19 +65,6 @@ Status shape_error(std::string_view body, std::string message) {
     return invalid_json();
   }
   return error(Code::kInvalidArgument, std::move(message));
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
 }
 
 // A JSON number token: INTEGER if it is an integer literal within int64 range, else REAL (as rqlite
@@ -401,14 +390,14 @@ bool parse_hex_blob(std::string_view s, std::string* out) {
     return false;
   }
   for (char c : hex) {
-    if (hex_digit(c) < 0) {
+    if (hex_digit_value(c) < 0) {
       return false;
     }
   }
   out->clear();
   out->reserve(hex.size() / 2);
   for (size_t i = 0; i < hex.size(); i += 2) {
-    out->push_back(static_cast<char>(hex_digit(hex[i]) * 16 + hex_digit(hex[i + 1])));
+    out->push_back(static_cast<char>(hex_digit_value(hex[i]) * 16 + hex_digit_value(hex[i + 1])));
   }
   return true;
 }
