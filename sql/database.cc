@@ -322,31 +322,43 @@ void Database::apply_main() {
 
 void Database::reader_main(Connection* conn) {
   Executor exec(conn);
+  std::vector<ReadJob> batch;
   for (;;) {
-    ReadJob job;
     {
       std::unique_lock<std::mutex> lock(read_mu_);
       read_cv_.wait(lock, [this] { return !read_queue_.empty() || read_closing_; });
       if (read_queue_.empty()) {
         return;
       }
-      job = std::move(read_queue_.front());
-      read_queue_.pop_front();
+      // Take this reader's share of what is waiting in one go: one lock and at most one wake-up
+      // per batch instead of per request, while the other readers still get work.
+      size_t share = std::max<size_t>(1, read_queue_.size() / readers_.size());
+      for (size_t i = 0; i < share; ++i) {
+        batch.push_back(std::move(read_queue_.front()));
+        read_queue_.pop_front();
+      }
     }
-    if (job.classify_done) {
-      bool ro = all_read_only(conn, job.request);
-      job.classify_done(std::move(job.request), ro);
-      continue;
+    for (ReadJob& job : batch) {
+      run_read_job(&exec, conn, &job);
     }
-    std::string body;
-    core::JsonWriter w(&body, job.options.pretty);
-    int64_t start = monotonic_ns();
-    begin_envelope(&w);
-    exec.run_read(job.kind, job.request, job.options, &w);
-    Response response = finish_envelope(&w, &body, job.options, start);
-    reads_served_.fetch_add(1, std::memory_order_relaxed);
-    job.done(std::move(response));
+    batch.clear();
   }
+}
+
+void Database::run_read_job(Executor* exec, Connection* conn, ReadJob* job) {
+  if (job->classify_done) {
+    bool ro = all_read_only(conn, job->request);
+    job->classify_done(std::move(job->request), ro);
+    return;
+  }
+  std::string body;
+  core::JsonWriter w(&body, job->options.pretty);
+  int64_t start = monotonic_ns();
+  begin_envelope(&w);
+  exec->run_read(job->kind, job->request, job->options, &w);
+  Response response = finish_envelope(&w, &body, job->options, start);
+  reads_served_.fetch_add(1, std::memory_order_relaxed);
+  job->done(std::move(response));
 }
 
 int Database::on_wal_commit(void* self, sqlite3*, const char*, int pages) {

@@ -34,6 +34,7 @@ struct sqlite3;
 namespace uq::sql {
 
 class Connection;
+class Executor;
 
 struct DatabaseOptions {
   std::string path;
@@ -100,6 +101,7 @@ class Database {
 
   explicit Database(const DatabaseOptions& options);
   void reader_main(Connection* conn);
+  void run_read_job(Executor* exec, Connection* conn, ReadJob* job);
   void apply_main();
   void maybe_checkpoint();
   static int on_wal_commit(void* self, ::sqlite3* db, const char* name, int pages);
