@@ -13,11 +13,9 @@ local function base64(s)
   end
   return table.concat(out)
 end
-local threads = {}
-function setup(thread)
-  thread:set("id", #threads)
-  table.insert(threads, thread)
-end
+local common = require("wrk_common")
+setup = common.setup
+done = common.done
 function init(args)
   counter = 0
   errors = 0
@@ -30,15 +28,6 @@ function request()
   local body = '{"key":"' .. base64(prefix .. counter) .. '","value":"' .. value .. '"}'
   return wrk.format("POST", "/v3/kv/put", headers, body)
 end
-function response(status, headers, body)
-  if status == 200 and not body:find('"header"', 1, true) then
-    errors = errors + 1
-  end
-end
-function done(summary, latency, requests)
-  local e = 0
-  for _, t in ipairs(threads) do
-    e = e + (t:get("errors") or 0)
-  end
-  io.write(string.format("LUA_ERRORS %d\n", e))
-end
+response = common.count_errors(function(body)
+  return not body:find('"header"', 1, true)
+end)

@@ -2,11 +2,9 @@
 -- request (thread id + counter) so no two statements are the same text.
 -- Env: PATH_SUFFIX (e.g. "?queue"), VALUE_SIZE (default 16), WRK_CHECK=0 skips the body check.
 -- A 200 answer whose body holds "error": is counted in LUA_ERRORS (wrk counts non-2xx itself).
-local threads = {}
-function setup(thread)
-  thread:set("id", #threads)
-  table.insert(threads, thread)
-end
+local common = require("wrk_common")
+setup = common.setup
+done = common.done
 function init(args)
   counter = 0
   errors = 0
@@ -23,16 +21,7 @@ function request()
   return wrk.format("POST", path, headers, "[\"INSERT INTO bench(v) VALUES('" .. v .. "')\"]")
 end
 if os.getenv("WRK_CHECK") ~= "0" then
-  function response(status, headers, body)
-    if status == 200 and body:find('"error":', 1, true) then
-      errors = errors + 1
-    end
-  end
-end
-function done(summary, latency, requests)
-  local e = 0
-  for _, t in ipairs(threads) do
-    e = e + (t:get("errors") or 0)
-  end
-  io.write(string.format("LUA_ERRORS %d\n", e))
+  response = common.count_errors(function(body)
+    return body:find('"error":', 1, true)
+  end)
 end

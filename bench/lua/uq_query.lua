@@ -1,11 +1,9 @@
 -- uqlite/rqlite: POST /db/query with a point SELECT by primary key, id uniform in [1, ROWS].
 -- Env: ROWS (default 10000), LEVEL (e.g. none; empty = server default), WRK_CHECK=0 skips the
 -- body check. A 200 answer whose body holds "error": is counted in LUA_ERRORS.
-local threads = {}
-function setup(thread)
-  thread:set("id", #threads)
-  table.insert(threads, thread)
-end
+local common = require("wrk_common")
+setup = common.setup
+done = common.done
 function init(args)
   errors = 0
   rows = tonumber(os.getenv("ROWS") or "10000")
@@ -19,16 +17,7 @@ function request()
   return wrk.format("POST", path, headers, "[\"SELECT id, v FROM bench WHERE id=" .. key .. "\"]")
 end
 if os.getenv("WRK_CHECK") ~= "0" then
-  function response(status, headers, body)
-    if status == 200 and body:find('"error":', 1, true) then
-      errors = errors + 1
-    end
-  end
-end
-function done(summary, latency, requests)
-  local e = 0
-  for _, t in ipairs(threads) do
-    e = e + (t:get("errors") or 0)
-  end
-  io.write(string.format("LUA_ERRORS %d\n", e))
+  response = common.count_errors(function(body)
+    return body:find('"error":', 1, true)
+  end)
 end
