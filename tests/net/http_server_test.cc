@@ -22,7 +22,7 @@ using HttpServerTest = test::ServerTest;
 TEST_P(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   UQ_START_OR_RETURN(test::echo_handler);
   TestClient client(port());
-  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.connected()) << "connect errno " << client.connect_errno();
   for (int i = 0; i < 5; ++i) {
     std::string path = "/r" + std::to_string(i);
     ASSERT_TRUE(client.send("GET " + path + "?a=1 HTTP/1.1\r\nHost: x\r\n\r\n"));

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -46,7 +47,7 @@ class TestClient {
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    connected_ = connect_with_retry(addr, timeout_ms);
   }
   ~TestClient() {
     if (fd_ >= 0) {
@@ -57,6 +58,8 @@ class TestClient {
   TestClient& operator=(const TestClient&) = delete;
 
   bool connected() const { return connected_; }
+  // errno of the failed connect, for test messages.
+  int connect_errno() const { return connect_errno_; }
   int fd() const { return fd_; }
 
   // Every byte sent and received is XORed with key (tests of the transport seam); 0 = plain.
@@ -194,7 +197,32 @@ class TestClient {
   int fd_ = -1;
   int last_errno_ = 0;
   char xor_key_ = 0;
+  // A signal can interrupt connect() (EINTR) while the handshake goes on in the kernel; calling
+  // connect() again would then fail with EALREADY, so wait for the outcome instead.
+  bool connect_with_retry(const sockaddr_in& addr, int timeout_ms) {
+    if (connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0) {
+      return true;
+    }
+    if (errno != EINTR && errno != EINPROGRESS && errno != EALREADY) {
+      connect_errno_ = errno;
+      return false;
+    }
+    pollfd waiting{fd_, POLLOUT, 0};
+    int ready = 0;
+    do {
+      ready = poll(&waiting, 1, timeout_ms);
+    } while (ready < 0 && errno == EINTR);
+    int error = ready == 1 ? 0 : ETIMEDOUT;
+    socklen_t length = sizeof(error);
+    if (ready == 1) {
+      getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length);
+    }
+    connect_errno_ = error;
+    return error == 0;
+  }
+
   bool connected_ = false;
+  int connect_errno_ = 0;
   std::string buffer_;
 };
 
