@@ -20,8 +20,4 @@ function request()
   end
   return wrk.format("POST", path, headers, "[\"INSERT INTO bench(v) VALUES('" .. v .. "')\"]")
 end
-if os.getenv("WRK_CHECK") ~= "0" then
-  response = common.count_errors(function(body)
-    return body:find('"error":', 1, true)
-  end)
-end
+common.count_rqlite_errors()

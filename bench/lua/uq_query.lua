@@ -16,8 +16,4 @@ function request()
   local key = math.random(1, rows)
   return wrk.format("POST", path, headers, "[\"SELECT id, v FROM bench WHERE id=" .. key .. "\"]")
 end
-if os.getenv("WRK_CHECK") ~= "0" then
-  response = common.count_errors(function(body)
-    return body:find('"error":', 1, true)
-  end)
-end
+common.count_rqlite_errors()

@@ -19,6 +19,16 @@ function M.count_errors(failed)
   end
 end
 
+-- The check for rqlite's data API: a 200 whose body holds "error": failed. WRK_CHECK=0 turns it
+-- off (no response() at all, so wrk does not parse bodies).
+function M.count_rqlite_errors()
+  if os.getenv("WRK_CHECK") ~= "0" then
+    response = M.count_errors(function(body)
+      return body:find('"error":', 1, true)
+    end)
+  end
+end
+
 -- wrk's done(): the sum of every thread's errors, as one line.
 function M.done(summary, latency, requests)
   local e = 0
