@@ -35,10 +35,19 @@ bool needs_persist_first(MessageType type) {
 }  // namespace
 
 DurableState bootstrap_state(std::span<const NodeId> voters) {
+  std::vector<ConfChange> changes;
+  for (NodeId voter : voters) {
+    changes.push_back(ConfChange{ConfChangeType::kAddVoter, voter, {}});
+  }
+  return bootstrap_state(changes);
+}
+
+DurableState bootstrap_state(std::span<const ConfChange> voters) {
   DurableState state;
   for (size_t i = 0; i < voters.size(); ++i) {
-    state.entries.push_back(Entry{Term(1), LogIndex(i + 1), EntryType::kConfig,
-                                  encode_conf_change({ConfChangeType::kAddVoter, voters[i]})});
+    UQ_CHECK(voters[i].type == ConfChangeType::kAddVoter, "a founding member must be a voter");
+    state.entries.push_back(
+        Entry{Term(1), LogIndex(i + 1), EntryType::kConfig, encode_conf_change(voters[i])});
   }
   state.hard_state = HardState{Term(1), kNoNode, LogIndex(voters.size())};
   return state;

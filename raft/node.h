@@ -71,6 +71,9 @@ struct DurableState {
 // (term 1, indexes 1..n), so that every node, including ones that join later with an empty
 // DurableState{}, derives the configuration from the log alone.
 DurableState bootstrap_state(std::span<const NodeId> voters);
+// The same with each voter's ConfChange (kAddVoter) given whole, context included; every
+// founding member must pass the same list in the same order.
+DurableState bootstrap_state(std::span<const ConfChange> voters);
 
 // What is durable once a Ready's writes (and all earlier ones) are: the log up to index (whose
 // entry has log_term) and the hard state of `term`.

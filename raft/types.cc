@@ -31,11 +31,12 @@ std::string encode_conf_change(const ConfChange& change) {
   for (int i = 0; i < 8; ++i) {
     out[1 + i] = static_cast<char>((change.node.value >> (8 * i)) & 0xff);
   }
+  out += change.context;
   return out;
 }
 
 bool decode_conf_change(std::string_view bytes, ConfChange* out) {
-  if (bytes.size() != 9 || static_cast<uint8_t>(bytes[0]) > 2) {
+  if (bytes.size() < 9 || static_cast<uint8_t>(bytes[0]) > 2) {
     return false;
   }
   uint64_t node = 0;
@@ -47,6 +48,7 @@ bool decode_conf_change(std::string_view bytes, ConfChange* out) {
   }
   out->type = static_cast<ConfChangeType>(bytes[0]);
   out->node = NodeId(node);
+  out->context.assign(bytes.substr(9));
   return true;
 }
 

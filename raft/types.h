@@ -74,10 +74,14 @@ enum class ConfChangeType : uint8_t {
 struct ConfChange {
   ConfChangeType type = ConfChangeType::kAddVoter;
   NodeId node;
+  // Opaque to raft/: the application's description of the member (its addresses), replicated
+  // with the change so every node learns it from the log alone.
+  std::string context;
 
   bool operator==(const ConfChange&) const = default;
 };
 
+// Layout: u8 type, u64 node (little-endian), then the context bytes (possibly none).
 std::string encode_conf_change(const ConfChange& change);
 // False on malformed bytes; a config entry that does not decode is ignored by every node alike.
 bool decode_conf_change(std::string_view bytes, ConfChange* out);

@@ -148,5 +148,19 @@ TEST(RaftCodec, RandomBytesNeverDecodeOrCrash) {
   }
 }
 
+TEST(RaftConfChange, ContextRoundTripsAndShortInputIsRejected) {
+  ConfChange change{ConfChangeType::kAddLearner, NodeId(7), "node 7 at 127.0.0.1:4002"};
+  ConfChange out;
+  ASSERT_TRUE(decode_conf_change(encode_conf_change(change), &out));
+  EXPECT_EQ(out, change);
+  ConfChange bare{ConfChangeType::kRemoveNode, NodeId(3), ""};
+  ASSERT_TRUE(decode_conf_change(encode_conf_change(bare), &out));
+  EXPECT_EQ(out, bare);
+  std::string encoded = encode_conf_change(change);
+  EXPECT_FALSE(decode_conf_change(std::string_view(encoded).substr(0, 8), &out));
+  encoded[0] = 3;  // unknown type
+  EXPECT_FALSE(decode_conf_change(encoded, &out));
+}
+
 }  // namespace
 }  // namespace uq::raft
