@@ -2,121 +2,30 @@
 
 #include <cstring>
 
+#include "core/bytes.h"
 #include "core/checksum.h"
 
 namespace uq::raft {
 
 namespace {
 
+using Reader = core::ByteReader;
+
 constexpr uint8_t kFlagReject = 1;
 constexpr uint8_t kFlagForce = 2;
 constexpr size_t kChecksumSize = 8;
 
-void put_u8(std::string* out, uint8_t v) {
-  out->push_back(static_cast<char>(v));
-}
-
-void put_u32(std::string* out, uint32_t v) {
-  char b[4];
-  for (int i = 0; i < 4; ++i) {
-    b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  }
-  out->append(b, 4);
-}
-
-void put_u64(std::string* out, uint64_t v) {
-  char b[8];
-  for (int i = 0; i < 8; ++i) {
-    b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  }
-  out->append(b, 8);
-}
-
-void put_bytes(std::string* out, std::string_view bytes) {
-  put_u32(out, static_cast<uint32_t>(bytes.size()));
-  out->append(bytes);
-}
-
 void put_entry_fields(std::string* out, const Entry& e) {
-  put_u64(out, e.term.value);
-  put_u64(out, e.index.value);
-  put_u8(out, static_cast<uint8_t>(e.type));
-  put_bytes(out, e.data);
+  core::put_u64(out, e.term.value);
+  core::put_u64(out, e.index.value);
+  core::put_u8(out, static_cast<uint8_t>(e.type));
+  core::put_bytes32(out, e.data);
 }
 
 void seal(std::string* out, size_t start) {
-  put_u64(out, checksum(ChecksumDomain::kRaftMessage, out->data() + start, out->size() - start));
+  core::put_u64(out,
+                checksum(ChecksumDomain::kRaftMessage, out->data() + start, out->size() - start));
 }
-
-// A bounds-checked cursor over untrusted bytes: every read fails (and stays failed) rather than
-// run past the end.
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : bytes_(bytes) {}
-  bool ok() const { return ok_; }
-  size_t remaining() const { return bytes_.size() - pos_; }
-
-  uint8_t u8() {
-    if (!need(1)) {
-      return 0;
-    }
-    return static_cast<uint8_t>(bytes_[pos_++]);
-  }
-  uint32_t u32() {
-    if (!need(4)) {
-      return 0;
-    }
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) {
-      v |= static_cast<uint32_t>(static_cast<uint8_t>(bytes_[pos_ + i])) << (8 * i);
-    }
-    pos_ += 4;
-    return v;
-  }
-  uint64_t u64() {
-    if (!need(8)) {
-      return 0;
-    }
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) {
-      v |= static_cast<uint64_t>(static_cast<uint8_t>(bytes_[pos_ + i])) << (8 * i);
-    }
-    pos_ += 8;
-    return v;
-  }
-  std::string bytes() {
-    uint32_t n = u32();
-    if (!need(n)) {
-      return {};
-    }
-    std::string s(bytes_.substr(pos_, n));
-    pos_ += n;
-    return s;
-  }
-  // A count of items each at least `min_item_size` bytes: reject counts the input cannot hold
-  // before allocating for them.
-  uint32_t count(size_t min_item_size) {
-    uint32_t n = u32();
-    if (ok_ && static_cast<uint64_t>(n) * min_item_size > remaining()) {
-      ok_ = false;
-      return 0;
-    }
-    return n;
-  }
-  void fail() { ok_ = false; }
-
- private:
-  bool need(size_t n) {
-    if (!ok_ || remaining() < n) {
-      ok_ = false;
-      return false;
-    }
-    return true;
-  }
-  std::string_view bytes_;
-  size_t pos_ = 0;
-  bool ok_ = true;
-};
 
 Status corruption(const char* what) {
   return error(Code::kCorruption, std::string("raft codec: ") + what);
@@ -148,7 +57,7 @@ bool read_entry_fields(Reader* r, Entry* e) {
     return false;
   }
   e->type = static_cast<EntryType>(type);
-  e->data = r->bytes();
+  e->data = std::string(r->bytes32());
   return r->ok();
 }
 
@@ -163,28 +72,29 @@ void read_ids(Reader* r, std::vector<NodeId>* out) {
 
 void encode_message(const Message& m, std::string* out) {
   size_t start = out->size();
-  put_u8(out, kCodecVersion);
-  put_u8(out, static_cast<uint8_t>(m.type));
-  put_u8(out, static_cast<uint8_t>((m.reject ? kFlagReject : 0) | (m.force ? kFlagForce : 0)));
-  put_u8(out, 0);
+  core::put_u8(out, kCodecVersion);
+  core::put_u8(out, static_cast<uint8_t>(m.type));
+  core::put_u8(out,
+               static_cast<uint8_t>((m.reject ? kFlagReject : 0) | (m.force ? kFlagForce : 0)));
+  core::put_u8(out, 0);
   for (uint64_t v : {m.from.value, m.to.value, m.term.value, m.log_term.value, m.index.value,
                      m.commit.value, m.reject_hint.value}) {
-    put_u64(out, v);
+    core::put_u64(out, v);
   }
-  put_bytes(out, m.context);
+  core::put_bytes32(out, m.context);
   if (m.type == MessageType::kSnapshot) {
-    put_u64(out, m.snapshot.index.value);
-    put_u64(out, m.snapshot.term.value);
-    put_u32(out, static_cast<uint32_t>(m.snapshot.conf.voters.size()));
+    core::put_u64(out, m.snapshot.index.value);
+    core::put_u64(out, m.snapshot.term.value);
+    core::put_u32(out, static_cast<uint32_t>(m.snapshot.conf.voters.size()));
     for (NodeId id : m.snapshot.conf.voters) {
-      put_u64(out, id.value);
+      core::put_u64(out, id.value);
     }
-    put_u32(out, static_cast<uint32_t>(m.snapshot.conf.learners.size()));
+    core::put_u32(out, static_cast<uint32_t>(m.snapshot.conf.learners.size()));
     for (NodeId id : m.snapshot.conf.learners) {
-      put_u64(out, id.value);
+      core::put_u64(out, id.value);
     }
   }
-  put_u32(out, static_cast<uint32_t>(m.entries.size()));
+  core::put_u32(out, static_cast<uint32_t>(m.entries.size()));
   for (const Entry& e : m.entries) {
     put_entry_fields(out, e);
   }
@@ -214,7 +124,7 @@ Result<Message> decode_message(std::string_view bytes) {
   m.index = LogIndex(r.u64());
   m.commit = LogIndex(r.u64());
   m.reject_hint = LogIndex(r.u64());
-  m.context = r.bytes();
+  m.context = std::string(r.bytes32());
   if (m.type == MessageType::kSnapshot) {
     m.snapshot.index = LogIndex(r.u64());
     m.snapshot.term = Term(r.u64());
@@ -240,7 +150,7 @@ Result<Message> decode_message(std::string_view bytes) {
 
 void encode_entry(const Entry& e, std::string* out) {
   size_t start = out->size();
-  put_u8(out, kCodecVersion);
+  core::put_u8(out, kCodecVersion);
   put_entry_fields(out, e);
   seal(out, start);
 }

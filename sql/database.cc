@@ -68,6 +68,8 @@ struct Database::WriteJob {
   Request request;
   ExecOptions options;
   Done done;
+  uint64_t index = 0;   // Raft log index, 0 when not from the log
+  bool marker = false;  // advances the applied index only
 };
 
 struct Database::ReadJob {
@@ -87,6 +89,9 @@ class Database::ApplyLoop {
   void run() {
     for (size_t i = 0; i < jobs_.size(); ++i) {
       WriteJob& job = jobs_[i];
+      if (job.marker) {
+        continue;
+      }
       if (must_run_alone(job.request, job.options)) {
         flush_group();
         run_one(i, Executor::WriteMode::kAlone);
@@ -141,7 +146,9 @@ class Database::ApplyLoop {
             ? finish_envelope(&*out.writer, &out.body, jobs_[i].options, out.start_ns)
             : error_envelope(out.commit_error, jobs_[i].options);
     db_->writes_applied_.fetch_add(1, std::memory_order_relaxed);
-    jobs_[i].done(std::move(response));
+    if (jobs_[i].done) {
+      jobs_[i].done(std::move(response));
+    }
   }
 
   // SQLite rolled back the group transaction while running request `lost`: everything grouped
@@ -273,6 +280,30 @@ bool Database::submit_write(Kind kind, Request&& request, ExecOptions&& options,
   return true;
 }
 
+void Database::submit_committed(uint64_t index, Kind kind, Request&& request, ExecOptions&& options,
+                                Done done) {
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    if (write_closing_) {
+      return;  // shutting down: the entry is in the log and is applied again after restart
+    }
+    write_queue_.push_back(
+        WriteJob{kind, std::move(request), std::move(options), std::move(done), index, false});
+  }
+  write_cv_.notify_one();
+}
+
+void Database::submit_marker(uint64_t index) {
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    if (write_closing_) {
+      return;
+    }
+    write_queue_.push_back(WriteJob{Kind::kExecute, {}, {}, nullptr, index, true});
+  }
+  write_cv_.notify_one();
+}
+
 bool Database::submit_read(Kind kind, Request&& request, ExecOptions&& options, Done done) {
   {
     std::lock_guard<std::mutex> lock(read_mu_);
@@ -315,7 +346,17 @@ void Database::apply_main() {
       }
     }
     ApplyLoop(this, &batch).run();
+    uint64_t applied = 0;
+    for (const WriteJob& job : batch) {
+      applied = std::max(applied, job.index);
+    }
     batch.clear();
+    if (applied > 0) {
+      applied_index_.store(applied, std::memory_order_release);
+      if (applied_hook_) {
+        applied_hook_(applied);
+      }
+    }
     maybe_checkpoint();
   }
 }

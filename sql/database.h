@@ -42,8 +42,9 @@ struct DatabaseOptions {
   int max_readers = 256;
   int reader_threads = 2;
   size_t apply_queue_capacity = 65536;
-  // synchronous=FULL on the writer: until the Raft WAL lands the SQLite commit is the durability
-  // point. false = synchronous=OFF (rqlite's setting, durability from the Raft log).
+  // synchronous=FULL on the writer, when the SQLite commit is the durability point (tests of
+  // this module alone). false = synchronous=OFF, as rqlite: durability comes from the Raft log,
+  // which a node replays into a fresh database when it restarts.
   bool fsync_on_commit = true;
   // Upper bound on write requests grouped into one SQLite transaction.
   size_t group_max_requests = 1024;
@@ -80,6 +81,17 @@ class Database {
   // and kQuery (a strong read through the log: query semantics, writes refused); submit_read
   // takes kQuery and all-read-only kRequest.
   bool submit_write(Kind kind, Request&& request, ExecOptions&& options, Done done);
+  // A committed Raft log entry, in log order: never refused (Raft's own flow control bounds how
+  // many wait). `done` may be empty (a replica that does not answer the client). A marker (no
+  // statements: a no-op or configuration entry) only advances applied_index().
+  void submit_committed(uint64_t index, Kind kind, Request&& request, ExecOptions&& options,
+                        Done done);
+  void submit_marker(uint64_t index);
+  // The highest log index whose entry is applied and committed to SQLite (0 before any).
+  uint64_t applied_index() const { return applied_index_.load(std::memory_order_acquire); }
+  // Called on the apply thread after each batch with the new applied_index(); set before the
+  // first submit_committed and not changed afterwards.
+  void set_applied_hook(std::function<void(uint64_t)> hook) { applied_hook_ = std::move(hook); }
   bool submit_read(Kind kind, Request&& request, ExecOptions&& options, Done done);
   // Runs on a reader: are all statements read-only (sqlite3_stmt_readonly; EXPLAIN counts as a
   // read; a statement that fails to prepare counts as a write, §15 quirk 17)?
@@ -133,6 +145,8 @@ class Database {
   std::atomic<uint64_t> group_commits_{0};
   std::atomic<uint64_t> group_recoveries_{0};
   std::atomic<uint64_t> checkpoints_{0};
+  std::atomic<uint64_t> applied_index_{0};
+  std::function<void(uint64_t)> applied_hook_;
 };
 
 }  // namespace uq::sql

@@ -10,8 +10,9 @@
 
 namespace uq::sql {
 
-// Which data-API endpoint a request came from: it decides result shapes and error styles.
-enum class Kind { kExecute, kQuery, kRequest };
+// Which data-API endpoint a request came from: it decides result shapes and error styles. The
+// values are stored in the Raft log (sql/command.h): never renumber them.
+enum class Kind : uint8_t { kExecute = 0, kQuery = 1, kRequest = 2 };
 
 struct ExecOptions {
   bool transaction = false;

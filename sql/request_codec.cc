@@ -7,81 +7,17 @@
 #include <bit>
 #include <cstring>
 
+#include "core/bytes.h"
+#include "sql/command.h"
 #include "sql/request.h"
 
 namespace uq::sql {
 namespace {
 
 constexpr uint8_t kVersion = 1;
-
-void put_varint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7F) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-void put_bytes(std::string* out, std::string_view s) {
-  put_varint(out, s.size());
-  out->append(s);
-}
-
-class Reader {
- public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  bool varint(uint64_t* v) {
-    uint64_t result = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (pos_ >= in_.size()) {
-        return false;
-      }
-      auto byte = static_cast<uint8_t>(in_[pos_++]);
-      if (shift == 63 && byte > 1) {
-        return false;
-      }
-      result |= static_cast<uint64_t>(byte & 0x7F) << shift;
-      if ((byte & 0x80) == 0) {
-        *v = result;
-        return true;
-      }
-    }
-    return false;
-  }
-  bool u8(uint8_t* v) {
-    if (pos_ >= in_.size()) {
-      return false;
-    }
-    *v = static_cast<uint8_t>(in_[pos_++]);
-    return true;
-  }
-  bool bytes(std::string* out) {
-    uint64_t len = 0;
-    if (!varint(&len) || len > in_.size() - pos_) {
-      return false;
-    }
-    out->assign(in_.data() + pos_, len);
-    pos_ += len;
-    return true;
-  }
-  bool fixed64(uint64_t* v) {
-    if (in_.size() - pos_ < 8) {
-      return false;
-    }
-    uint64_t r = 0;
-    for (int i = 0; i < 8; ++i) {
-      r |= static_cast<uint64_t>(static_cast<uint8_t>(in_[pos_ + i])) << (8 * i);
-    }
-    pos_ += 8;
-    *v = r;
-    return true;
-  }
-  size_t remaining() const { return in_.size() - pos_; }
-
- private:
-  std::string_view in_;
-  size_t pos_ = 0;
-};
+constexpr uint8_t kCommandVersion = 1;
+constexpr uint8_t kTransactionFlag = 1;
+constexpr uint8_t kRollbackOnErrorFlag = 2;
 
 void encode_value(std::string* out, const Value& v) {
   out->push_back(static_cast<char>(v.type));
@@ -89,25 +25,23 @@ void encode_value(std::string* out, const Value& v) {
     case Value::Type::kNull:
       break;
     case Value::Type::kInteger:
-      put_varint(out, (static_cast<uint64_t>(v.i) << 1) ^ static_cast<uint64_t>(v.i >> 63));
+      core::put_varint(out, (static_cast<uint64_t>(v.i) << 1) ^ static_cast<uint64_t>(v.i >> 63));
       break;
-    case Value::Type::kReal: {
-      auto bits = std::bit_cast<uint64_t>(v.d);
-      for (int i = 0; i < 8; ++i) {
-        out->push_back(static_cast<char>(bits >> (8 * i)));
-      }
+    case Value::Type::kReal:
+      core::put_u64(out, std::bit_cast<uint64_t>(v.d));
       break;
-    }
     case Value::Type::kText:
     case Value::Type::kBlob:
-      put_bytes(out, v.bytes);
+      core::put_bytes_varint(out, v.bytes);
       break;
   }
 }
 
+using Reader = core::ByteReader;
+
 bool decode_value(Reader* r, Value* v) {
-  uint8_t type = 0;
-  if (!r->u8(&type) || type > static_cast<uint8_t>(Value::Type::kBlob)) {
+  uint8_t type = r->u8();
+  if (!r->ok() || type > static_cast<uint8_t>(Value::Type::kBlob)) {
     return false;
   }
   v->type = static_cast<Value::Type>(type);
@@ -115,24 +49,17 @@ bool decode_value(Reader* r, Value* v) {
     case Value::Type::kNull:
       return true;
     case Value::Type::kInteger: {
-      uint64_t z = 0;
-      if (!r->varint(&z)) {
-        return false;
-      }
+      uint64_t z = r->varint();
       v->i = static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1));
-      return true;
+      return r->ok();
     }
-    case Value::Type::kReal: {
-      uint64_t bits = 0;
-      if (!r->fixed64(&bits)) {
-        return false;
-      }
-      v->d = std::bit_cast<double>(bits);
-      return true;
-    }
+    case Value::Type::kReal:
+      v->d = std::bit_cast<double>(r->u64());
+      return r->ok();
     case Value::Type::kText:
     case Value::Type::kBlob:
-      return r->bytes(&v->bytes);
+      v->bytes = r->bytes_varint();
+      return r->ok();
   }
   return false;
 }
@@ -146,12 +73,12 @@ Status corrupt(const char* what) {
 std::string encode_request(const Request& request) {
   std::string out;
   out.push_back(static_cast<char>(kVersion));
-  put_varint(&out, request.statements.size());
+  core::put_varint(&out, request.statements.size());
   for (const Statement& stmt : request.statements) {
-    put_bytes(&out, stmt.sql);
-    put_varint(&out, stmt.params.size());
+    core::put_bytes_varint(&out, stmt.sql);
+    core::put_varint(&out, stmt.params.size());
     for (const Param& p : stmt.params) {
-      put_bytes(&out, p.name);
+      core::put_bytes_varint(&out, p.name);
       encode_value(&out, p.value);
     }
   }
@@ -160,26 +87,27 @@ std::string encode_request(const Request& request) {
 
 Result<Request> decode_request(std::string_view bytes) {
   Reader r(bytes);
-  uint8_t version = 0;
-  if (!r.u8(&version) || version != kVersion) {
+  if (r.u8() != kVersion || !r.ok()) {
     return corrupt("unknown version");
   }
-  uint64_t count = 0;
   // Every statement takes at least 2 bytes, every parameter at least 2: bound counts by what is
   // left.
-  if (!r.varint(&count) || count > r.remaining() / 2) {
+  uint64_t count = r.varint();
+  if (!r.ok() || count > r.remaining() / 2) {
     return corrupt("bad statement count");
   }
   Request request;
   request.statements.resize(count);
   for (Statement& stmt : request.statements) {
-    uint64_t params = 0;
-    if (!r.bytes(&stmt.sql) || !r.varint(&params) || params > r.remaining() / 2) {
+    stmt.sql = r.bytes_varint();
+    uint64_t params = r.varint();
+    if (!r.ok() || params > r.remaining() / 2) {
       return corrupt("bad statement");
     }
     stmt.params.resize(params);
     for (Param& p : stmt.params) {
-      if (!r.bytes(&p.name) || !decode_value(&r, &p.value)) {
+      p.name = r.bytes_varint();
+      if (!r.ok() || !decode_value(&r, &p.value)) {
         return corrupt("bad parameter");
       }
     }
@@ -188,6 +116,57 @@ Result<Request> decode_request(std::string_view bytes) {
     return corrupt("trailing bytes");
   }
   return request;
+}
+
+Command make_command(Kind kind, Request request, const ExecOptions& options) {
+  return Command{kind, options.transaction, options.rollback_on_error, options.db_timeout.count(),
+                 std::move(request)};
+}
+
+ExecOptions replica_options(const Command& command) {
+  ExecOptions options;
+  options.transaction = command.transaction;
+  options.rollback_on_error = command.rollback_on_error;
+  options.db_timeout = std::chrono::nanoseconds(command.db_timeout_ns);
+  return options;
+}
+
+//   u8 version (=1) | u8 kind | u8 flags | varint db_timeout_ns | encode_request(request)
+std::string encode_command(const Command& command) {
+  std::string out;
+  out.push_back(static_cast<char>(kCommandVersion));
+  out.push_back(static_cast<char>(command.kind));
+  out.push_back(static_cast<char>((command.transaction ? kTransactionFlag : 0) |
+                                  (command.rollback_on_error ? kRollbackOnErrorFlag : 0)));
+  core::put_varint(&out, static_cast<uint64_t>(command.db_timeout_ns));
+  out += encode_request(command.request);
+  return out;
+}
+
+Result<Command> decode_command(std::string_view bytes) {
+  Reader r(bytes);
+  if (r.u8() != kCommandVersion || !r.ok()) {
+    return corrupt("unknown command version");
+  }
+  uint8_t kind = r.u8();
+  if (!r.ok() || kind > static_cast<uint8_t>(Kind::kRequest)) {
+    return corrupt("bad command kind");
+  }
+  uint8_t flags = r.u8();
+  if (!r.ok() || (flags & ~(kTransactionFlag | kRollbackOnErrorFlag)) != 0) {
+    return corrupt("bad command flags");
+  }
+  uint64_t timeout = r.varint();
+  if (!r.ok() || timeout > static_cast<uint64_t>(INT64_MAX)) {
+    return corrupt("bad command timeout");
+  }
+  auto request = decode_request(r.rest());
+  if (!request.is_ok()) {
+    return request.status();
+  }
+  return Command{static_cast<Kind>(kind), (flags & kTransactionFlag) != 0,
+                 (flags & kRollbackOnErrorFlag) != 0, static_cast<int64_t>(timeout),
+                 std::move(*request)};
 }
 
 }  // namespace uq::sql

@@ -1,6 +1,12 @@
 // Golden examples of spec §3.11: request in, exact bytes out.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include <mutex>
+
+#include <condition_variable>
+
 #include "tests/sql/db_harness.h"
 
 namespace uq::sql::testing {
@@ -118,6 +124,36 @@ TEST(Golden, UnifiedEndpointDocumentedExample) {
           R"j([["INSERT INTO foo(name, age) VALUES(?, ?)", "fiona", 20], ["INSERT INTO foo(name, age) VALUES(?, ?)", "declan", 30], ["SELECT * FROM foo"], ["SELECT * FROM bar"]])j",
           assoc()),
       R"j({"results":[{"last_insert_id":1,"rows_affected":1,"rows":null},{"last_insert_id":2,"rows_affected":1,"rows":null},{"types":{"age":"integer","id":"integer","name":"text"},"rows":[{"age":20,"id":1,"name":"fiona"},{"age":30,"id":2,"name":"declan"}]},{"error":"no such table: bar"}]})j");
+}
+
+TEST(DatabaseCommitted, AppliesEntriesInLogOrderAndPublishesTheAppliedIndex) {
+  DbHarness h;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<uint64_t> hooked;
+  h.db().set_applied_hook([&](uint64_t index) {
+    std::lock_guard<std::mutex> lock(mu);
+    hooked.push_back(index);
+    cv.notify_all();
+  });
+  EXPECT_EQ(h.db().applied_index(), 0u);
+  h.db().submit_marker(1);  // e.g. a configuration entry
+  h.db().submit_committed(2, Kind::kExecute, request_from_sql("CREATE TABLE t(x)"), {}, nullptr);
+  std::promise<Response> answered;
+  h.db().submit_committed(3, Kind::kExecute, request_from_sql("INSERT INTO t VALUES(7)"), {},
+                          [&](Response&& r) { answered.set_value(std::move(r)); });
+  h.db().submit_marker(4);
+  EXPECT_EQ(answered.get_future().get().body,
+            R"({"results":[{"last_insert_id":1,"rows_affected":1}]})");
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10),
+                            [&] { return !hooked.empty() && hooked.back() == 4; }));
+    EXPECT_TRUE(std::is_sorted(hooked.begin(), hooked.end()));
+  }
+  EXPECT_EQ(h.db().applied_index(), 4u);
+  EXPECT_EQ(h.read(Kind::kQuery, request_from_sql("SELECT x FROM t")).body,
+            R"({"results":[{"columns":["x"],"types":["integer"],"values":[[7]]}]})");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "sql/command.h"
 #include "sql/request.h"
 #include "sql/sql_text.h"
 
@@ -165,6 +166,34 @@ TEST(RequestCodec, RejectsEveryTruncationAndTrailingByte) {
   std::string bad_version = bytes;
   bad_version[0] = 9;
   EXPECT_FALSE(decode_request(bad_version).is_ok());
+}
+
+TEST(CommandCodec, RoundTripsEveryFieldAndRejectsDamage) {
+  Command command;
+  command.kind = Kind::kRequest;
+  command.transaction = true;
+  command.rollback_on_error = true;
+  command.db_timeout_ns = 1500000000;
+  command.request = request_from_sql("INSERT INTO t VALUES(1)");
+  command.request.statements[0].params.push_back({"", Value::real(-2.5)});
+  std::string bytes = encode_command(command);
+  auto back = decode_command(bytes);
+  ASSERT_TRUE(back.is_ok()) << back.status().message();
+  EXPECT_EQ(*back, command);
+  ExecOptions options = replica_options(*back);
+  EXPECT_TRUE(options.transaction);
+  EXPECT_TRUE(options.rollback_on_error);
+  EXPECT_EQ(options.db_timeout, std::chrono::nanoseconds(1500000000));
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(decode_command(bytes.substr(0, n)).is_ok()) << "prefix " << n;
+  }
+  std::string bad = bytes;
+  bad[1] = 3;  // no such kind
+  EXPECT_FALSE(decode_command(bad).is_ok());
+  bad = bytes;
+  bad[2] = 4;  // unknown flag
+  EXPECT_FALSE(decode_command(bad).is_ok());
+  EXPECT_FALSE(decode_command(bytes + "x").is_ok());
 }
 
 TEST(SqlText, NeedsAutocommitFindsLeadingKeywordsOfEveryStatement) {
