@@ -473,6 +473,66 @@ class Cluster:
         return False
 
 
+def wait_rows(node, sql, expected, timeout=3.0, level="none"):
+    """Polls `sql` on `node` at `level` until its values equal `expected` (bounded)."""
+    def matches():
+        node.check_alive()
+        return rows(node.query([sql], level=level, timeout=5)) == expected
+    wait_until(f"node {node.id} to read {expected!r} from {sql!r} at level={level}", matches,
+               timeout)
+
+
+def nodes_listed(node, params=""):
+    """The node IDs of /nodes (legacy object form) as served by `node`."""
+    r = node.client.get("/nodes" + _query_string(params), timeout=10)
+    if r.status != 200:
+        raise AssertionError(f"/nodes on node {node.id}: {r!r}")
+    return r.json()
+
+
+class ClusterCase(unittest.TestCase):
+    """A TestCase whose tests share one cluster made by `build(cluster)` in setUpClass. The tail
+    of every node's log is printed after each failing test; the cluster is closed at the end."""
+
+    cluster = None
+
+    @classmethod
+    def build(cls, cluster):
+        raise NotImplementedError
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster(cls.__name__.lower())
+        try:
+            cls.build(cls.cluster)
+        except unittest.SkipTest:
+            cls.cluster.close()
+            raise
+        except BaseException:
+            cls.cluster.dump_logs()
+            cls.cluster.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.close()
+
+    def run(self, result=None):
+        failed_before = len(result.failures) + len(result.errors) if result else 0
+        result = super().run(result)
+        if result is not None and len(result.failures) + len(result.errors) > failed_before:
+            self.cluster.dump_logs()
+        return result
+
+
+def start_three(cluster, extra_flags=(), env=None):
+    """A 3-voter cluster by -bootstrap-expect 3; returns (leader, [followers])."""
+    nodes = cluster.start_bootstrap_expect(3, extra_flags=extra_flags, env=env)
+    cluster.wait_ready(nodes, timeout=LEADER_TIMEOUT)
+    leader = cluster.wait_leader(nodes)
+    return leader, cluster.followers(leader, nodes)
+
+
 def hash_rows(resp):
     """A stable digest of a query answer's values (for comparing nodes' contents)."""
     import hashlib
@@ -488,6 +548,10 @@ def main():
     result = program.result
     if not result.wasSuccessful():
         sys.exit(1)
-    if result.testsRun > 0 and len(result.skipped) == result.testsRun:
+    # A skip in setUpClass counts in `skipped` but not in `testsRun`.
+    if result.skipped and len(result.skipped) >= result.testsRun:
         sys.exit(SKIP_RETURN_CODE)
+    if result.testsRun == 0:
+        print("no test ran", file=sys.stderr)
+        sys.exit(1)
     sys.exit(0)
