@@ -201,6 +201,7 @@ class Node:
         self.raft_addr = raft_addr          # what the node binds/advertises for Raft
         self.client_addr = client_addr or http_addr  # where this test reaches its HTTP API
         self.wrap = list(wrap or [])        # command prefix, e.g. ["ip", "netns", "exec", ns]
+        self.http_bind = None               # bind address when it differs from http_addr
         self.dir = os.path.join(cluster.root, f"node{self.id}")
         self.log_path = os.path.join(cluster.root, f"node{self.id}.log")
         self.flags = []
@@ -211,8 +212,11 @@ class Node:
 
     # --- process control ------------------------------------------------------------------------
     def command(self):
-        return (self.wrap + [self.cluster.binary, "-node-id", self.id, "-http-addr", self.http_addr,
-                             "-raft-addr", self.raft_addr] + self.flags + [self.dir])
+        http = ["-http-addr", self.http_addr]
+        if self.http_bind:
+            http = ["-http-addr", self.http_bind, "-http-adv-addr", self.http_addr]
+        return (self.wrap + [self.cluster.binary, "-node-id", self.id] + http +
+                ["-raft-addr", self.raft_addr] + self.flags + [self.dir])
 
     def start(self):
         assert not self.running(), f"node {self.id} is already running"
