@@ -205,7 +205,12 @@ void PeerTransport::on_accept(int32_t res) {
     maybe_finish_close();
     return;
   }
-  if (res >= 0) {
+  if (res >= 0 && inbound_count_ >= options_.max_inbound_connections) {
+    UQ_WARN("peer port %u: more than %zu inbound connections, closing one", port_,
+            options_.max_inbound_connections);
+    ::close(res);
+  } else if (res >= 0) {
+    ++inbound_count_;
     int one = 1;
     setsockopt(res, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     uint64_t id = next_connection_id_++;
@@ -318,6 +323,12 @@ void PeerTransport::respond(uint64_t connection_id, uint64_t call_id, FrameKind 
   if (it == connections_.end() || it->second->state() != Connection::State::kOpen) {
     return;
   }
+  if (it->second->queued_bytes() + payload.size() > options_.max_queued_bytes) {
+    // The dialer stopped reading its responses: it loses the connection (its calls fail) rather
+    // than this node buffering without bound.
+    it->second->close(CloseReason::kError, "responses over max_queued_bytes unread");
+    return;
+  }
   if (payload.size() > options_.max_frame_bytes) {
     kind = FrameKind::kErrorResponse;
     code = static_cast<uint8_t>(Code::kTooLarge);
@@ -344,6 +355,7 @@ void PeerTransport::on_connection_closed(Connection& connection, CloseReason rea
                                          const std::string& why) {
   Peer* peer = connection.peer();
   if (peer == nullptr) {
+    --inbound_count_;
     return;  // inbound: its unanswered replies become no-ops
   }
   UQ_DEBUG("peer %s: %s", peer->addr.c_str(), why.c_str());
@@ -453,11 +465,17 @@ void PeerTransport::sweep() {
 }
 
 void PeerTransport::close(std::function<void()> on_closed) {
+  if (on_closed) {
+    on_closed_.push_back(std::move(on_closed));
+  }
   if (closed_) {
+    if (close_done_ && close_timer_ == 0) {
+      close_done_ = false;  // already finished: run the new on_closed from a timer too
+      maybe_finish_close();
+    }
     return;
   }
   closed_ = true;  // from here on send/call/replies are no-ops and handlers are not called
-  on_closed_ = std::move(on_closed);
   reactor_.cancel_timer(sweep_timer_);
   reactor_.cancel_timer(accept_retry_timer_);
   sweep_timer_ = accept_retry_timer_ = 0;
@@ -494,9 +512,10 @@ void PeerTransport::maybe_finish_close() {
   close_timer_ = reactor_.add_timer(std::chrono::milliseconds(0), [this] {
     close_timer_ = 0;
     graveyard_.clear();
-    if (on_closed_) {
-      std::function<void()> done = std::move(on_closed_);
-      done();
+    std::vector<std::function<void()>> callbacks;
+    callbacks.swap(on_closed_);
+    for (auto& callback : callbacks) {
+      callback();
     }
   });
 }

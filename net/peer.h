@@ -98,6 +98,8 @@ struct PeerOptions {
   std::chrono::milliseconds stale_after{5000};  // sent but nothing received this long: replace
   size_t max_frame_bytes = 256u << 20;
   size_t max_queued_bytes = 64u << 20;  // per destination; one-way messages beyond are dropped
+  // Accepted connections beyond this are closed at once (each dialer needs one).
+  size_t max_inbound_connections = 1024;
 };
 
 struct PeerStats {  // cumulative, for /debug/vars
@@ -223,6 +225,7 @@ class PeerTransport {
   uint64_t accept_retry_timer_ = 0;
   std::unordered_map<std::string, Peer> peers_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
+  size_t inbound_count_ = 0;
   std::vector<std::unique_ptr<Connection>> graveyard_;  // released, freed from a timer
   uint64_t graveyard_timer_ = 0;
   std::unordered_map<uint64_t, PendingCall> calls_;
@@ -233,7 +236,7 @@ class PeerTransport {
   bool closed_ = false;
   bool close_done_ = false;
   uint64_t close_timer_ = 0;
-  std::function<void()> on_closed_;
+  std::vector<std::function<void()>> on_closed_;
   // Replies hold a weak_ptr to this, so one answered after the transport is gone is a no-op.
   std::shared_ptr<PeerTransport*> alive_;
 };

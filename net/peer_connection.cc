@@ -22,7 +22,7 @@ using peer_wire::FrameKind;
 
 namespace {
 
-constexpr size_t kRecvChunkBytes = 64 * 1024;
+constexpr size_t kRecvChunkBytes = 256 * 1024;
 constexpr size_t kKeepBufferBytes = 1024 * 1024;  // larger idle buffers are given back
 
 uint64_t completion_data(core::Completion* completion) {
@@ -156,7 +156,8 @@ void PeerTransport::Connection::on_connect(int32_t res, uint32_t /*flags*/) {
   }
   state_ = State::kOpen;
   established_ = true;
-  last_recv_ms_ = transport_.reactor_.now_ms();
+  // The clocks start now: time spent waiting to connect is not silence from the peer.
+  last_recv_ms_ = awaiting_since_ms_ = transport_.reactor_.now_ms();
   ++transport_.stats_.connects;
   peer_->backoff_ms = transport_.options_.backoff_min.count();
   arm_recv();

@@ -543,6 +543,57 @@ TEST(PeerTransport, CallToNothingListeningIsUnavailableThenRecovers) {
   EXPECT_TRUE(a.on([&] { return a.transport().connected(to); }));
 }
 
+TEST(PeerTransport, ConnectTimeoutBoundsADialThatNeverCompletes) {
+  Node a;
+  PeerOptions options = fast_options();
+  options.connect_timeout = 200ms;
+  START_OR_SKIP(a, options);
+  // A listener with a full accept queue: the kernel drops further SYNs, so a dial hangs.
+  int listener = raw_listener(0);
+  ::listen(listener, 0);
+  uint16_t port = local_port(listener);
+  std::vector<int> fillers;
+  for (int i = 0; i < 4; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    fillers.push_back(fd);
+  }
+  std::this_thread::sleep_for(50ms);
+  std::string to = "127.0.0.1:" + std::to_string(port);
+  std::promise<Result<std::string>> got;
+  a.on(
+      [&] { a.transport().call(to, 1, "", 5s, [&](Result<std::string> r) { got.set_value(r); }); });
+  auto future = got.get_future();
+  ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
+  Result<std::string> r = future.get();
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().to_string();
+  EXPECT_NE(r.status().message().find("connect timeout"), std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(a.stats().connect_failures, 1u);
+  for (int fd : fillers) {
+    ::close(fd);
+  }
+  ::close(listener);
+}
+
+TEST(PeerTransport, CloseTwiceRunsEveryOnClosed) {
+  Node a;
+  START_OR_SKIP(a, fast_options());
+  std::promise<void> first;
+  std::promise<void> second;
+  a.on([&] {
+    a.transport().close([&] { first.set_value(); });
+    a.transport().close([&] { second.set_value(); });
+  });
+  EXPECT_EQ(first.get_future().wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(second.get_future().wait_for(10s), std::future_status::ready);
+}
+
 // Sends a numbered message every few ms until the inbox sees one (bounded).
 bool messages_flow(Node& from, const std::string& to, Inbox& inbox, size_t already) {
   for (int i = 0; i < 500; ++i) {
@@ -696,6 +747,23 @@ TEST(PeerTransport, OversizedLengthClosesBeforeThePayloadArrives) {
   EXPECT_TRUE(wait_for_eof(fd));
   ::close(fd);
   EXPECT_EQ(b.stats().bad_frames, 1u);
+}
+
+TEST(PeerTransport, InboundConnectionsOverTheLimitAreClosed) {
+  Node b;
+  PeerOptions options = fast_options();
+  options.max_inbound_connections = 1;
+  START_OR_SKIP(b, options);
+  int first = raw_connect(b.port());
+  write_all(first, peer_wire::preamble());
+  int second = raw_connect(b.port());
+  EXPECT_TRUE(wait_for_eof(second));
+  // The first is still served: a ping is answered.
+  write_all(first, frame(FrameKind::kPing, 0, ""));
+  pollfd p{first, POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 5000), 1);
+  ::close(first);
+  ::close(second);
 }
 
 TEST(PeerTransport, InboundPingIsAnsweredWithPong) {
