@@ -143,6 +143,7 @@ class PeerTransport {
     bool pending_ = false;
   };
 
+  // Payload views point into the connection's receive buffer: valid during the callback only.
   using MessageHandler = std::function<void(std::string_view payload)>;
   using RequestHandler = std::function<void(uint8_t method, std::string_view payload, Reply reply)>;
   using CallDone = std::function<void(Result<std::string> response)>;

@@ -323,6 +323,36 @@ TEST(PeerTransport, MessagesArriveInOrderAndIntactFromEmptyTo8MiB) {
   EXPECT_EQ(b.stats().bad_frames, 0u);
 }
 
+TEST(PeerTransport, NamesResolveForListenAndDial) {
+  Node a;
+  Node b;
+  START_OR_SKIP(a, fast_options());
+  if (!b.start(fast_options(), "localhost:0")) {
+    GTEST_SKIP() << b.skip_reason;
+  }
+  Inbox inbox;
+  b.on([&] { b.transport().on_message([&](std::string_view p) { inbox.push(std::string(p)); }); });
+  std::string to = "localhost:" + std::to_string(b.port());
+  a.on([&] { a.transport().send(to, "by name"); });
+  ASSERT_TRUE(inbox.wait_for_count(1));
+  EXPECT_EQ(inbox.items()[0], "by name");
+}
+
+TEST(PeerTransport, BadAddressesAreRejected) {
+  Node a;
+  if (!a.start(fast_options(), /*listen_addr=*/"")) {
+    GTEST_SKIP() << a.skip_reason;
+  }
+  EXPECT_FALSE(a.on([&] { return a.transport().listen("no-port-here").is_ok(); }));
+  std::promise<Result<std::string>> got;
+  a.on([&] {
+    a.transport().call("no-port-here", 1, "", 5s, [&](Result<std::string> r) { got.set_value(r); });
+  });
+  Result<std::string> r = got.get_future().get();
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+}
+
 TEST(PeerTransport, QueueOverLimitDropsOneWayMessages) {
   Node a;
   PeerOptions options = fast_options();
