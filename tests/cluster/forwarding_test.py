@@ -6,7 +6,6 @@ http://<leader http addr><path>?<raw query> and nothing is executed; level=none 
 locally (X-Rqlite-Served-By = the follower's own HTTP address)."""
 import os
 import sys
-import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -19,6 +19,7 @@ const UNSUPPORTED = 'is not supported by this build of uqlited yet';
 const nodes = [];
 let rootDir;
 let skipReason = null;
+let failed = false;
 let leader;
 let follower;
 
@@ -35,6 +36,23 @@ function freePort() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Wraps a test body: skipped while the cluster feature is missing; a failure is remembered so
+// that `after` prints every node's log tail.
+function clusterTest(name, body) {
+  test(name, async (t) => {
+    if (skipReason) {
+      t.skip(skipReason);
+      return;
+    }
+    try {
+      await body();
+    } catch (e) {
+      failed = true;
+      throw e;
+    }
+  });
+}
 
 function logOf(node) {
   try {
@@ -77,6 +95,15 @@ async function waitForLeader(deadlineMs) {
 }
 
 before(async () => {
+  try {
+    await startCluster();
+  } catch (e) {
+    failed = true;
+    throw e;
+  }
+});
+
+async function startCluster() {
   const binary = process.env.UQLITED;
   assert.ok(binary, 'set UQLITED to the uqlited binary');
   rootDir = fs.mkdtempSync(path.join(os.tmpdir(), 'uq-js-cluster-'));
@@ -101,7 +128,7 @@ before(async () => {
   }
   leader = nodes.find((n) => n.id === found.leaderId);
   follower = nodes.find((n) => n !== leader);
-});
+}
 
 after(async () => {
   for (const n of nodes) {
@@ -113,7 +140,7 @@ after(async () => {
       clearTimeout(timer);
     }
   }
-  if (process.exitCode && !skipReason) {
+  if (failed) {
     for (const n of nodes) {
       console.error(`----- tail of node ${n.id} log -----\n${logOf(n).slice(-3000)}`);
     }
@@ -127,8 +154,7 @@ after(async () => {
   }
 });
 
-test('writes and strong reads through a follower are forwarded to the leader', async (t) => {
-  if (skipReason) return t.skip(skipReason);
+clusterTest('writes and strong reads through a follower are forwarded to the leader', async () => {
   const client = new DataApiClient(follower.url);
   let results = await client.execute('CREATE TABLE foo (id integer not null primary key, name text)');
   assert.equal(results.hasError(), false);
@@ -149,8 +175,7 @@ test('writes and strong reads through a follower are forwarded to the leader', a
   assert.equal(raw.headers.get('x-rqlite-served-by'), leader.raftAddr);
 });
 
-test('writes and strong reads with ?redirect follow the 301 to the leader', async (t) => {
-  if (skipReason) return t.skip(skipReason);
+clusterTest('writes and strong reads with ?redirect follow the 301 to the leader', async () => {
   // The follower answers 301 to ?redirect (rather than forwarding)...
   const raw = await fetch(`${follower.url}/db/execute?redirect`, {
     method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/json' },
