@@ -68,6 +68,18 @@ class Forwarding(harness.ClusterCase):
                                  f"http://{self.leader.http_addr}{path}?{query}")
         self.assertEqual(self.count(), before, "a redirected write must not be executed")
 
+    def test_following_the_redirect_reaches_the_leader(self):
+        follower = self.followers[0]
+        before = self.count()
+        r = follower.client.request("POST", "/db/execute?redirect",
+                                    body=['INSERT INTO foo(name) VALUES("followed")'],
+                                    follow_redirects=1)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), {"results": [{"last_insert_id": before + 1,
+                                                 "rows_affected": 1}]})
+        self.assertEqual(r.header("X-Rqlite-Served-By"), self.leader.http_addr)
+        self.assertEqual(self.count(), before + 1)
+
     def test_redirect_on_the_leader_executes_locally(self):
         r = self.leader.execute(['INSERT INTO foo(name) VALUES("on-leader")'], params="redirect")
         self.assertEqual(r.status, 200, r)

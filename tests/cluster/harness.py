@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 KEEP = os.environ.get("UQ_KEEP") == "1"
 REQUIRE_CLUSTER = os.environ.get("UQ_CLUSTER_REQUIRE") == "1"
@@ -116,23 +117,42 @@ class Client:
             self.conn.close()
         self.conn = None
 
-    def request(self, method, path, body=None, headers=None, timeout=None, retry_stale=True):
+    def request(self, method, path, body=None, headers=None, timeout=None, retry_stale=True,
+                follow_redirects=0):
         """Sends one request. With retry_stale, a request that fails on a reused connection
         before any response arrived is sent once more on a fresh one (the server may have closed
-        an idle connection). Tests that count applications pass retry_stale=False."""
+        an idle connection). Tests that count applications pass retry_stale=False.
+        follow_redirects=N re-sends the same request to the Location of up to N 301/302/307/308
+        answers (on a fresh connection to that host) and returns the last answer."""
+        resp = self._request_once(method, path, body, headers, timeout, retry_stale)
+        for _ in range(follow_redirects):
+            location = resp.header("Location")
+            if resp.status not in (301, 302, 307, 308) or not location:
+                break
+            target = urllib.parse.urlsplit(location)
+            hop = Client(target.netloc, timeout or self.timeout)
+            try:
+                resp = hop._request_once(method, target.path + ("?" + target.query if
+                                                                target.query else ""),
+                                         body, headers, timeout, retry_stale)
+            finally:
+                hop.close()
+        return resp
+
+    def _request_once(self, method, path, body, headers, timeout, retry_stale):
         if isinstance(body, (list, dict)):
             body = json.dumps(body)
             headers = dict(headers or {})
             headers.setdefault("Content-Type", "application/json")
         if isinstance(body, str):
             body = body.encode()
+        timeout = timeout or self.timeout
         for attempt in range(2):
             reused = self.conn is not None and self.used
             if self.conn is None:
-                self.conn = http.client.HTTPConnection(self.host, self.port,
-                                                       timeout=timeout or self.timeout)
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
                 self.used = False
-            elif timeout is not None:
+            else:
                 self.conn.timeout = timeout
                 if self.conn.sock is not None:
                     self.conn.sock.settimeout(timeout)

@@ -108,7 +108,9 @@ class Writer(threading.Thread):
                 else:
                     outcome = self.read_register(node)
                 if outcome != ACKED:
-                    self.clients.pop(node.id, None)
+                    stale = self.clients.pop(node.id, None)
+                    if stale is not None:
+                        stale.close()
                     time.sleep(0.1)  # let an election finish instead of spinning
         except BaseException as e:  # reported by the test after join()
             self.error = e
@@ -176,7 +178,7 @@ def join_writers(writers):
 
 
 def node_contents(node):
-    rows_t = harness.rows(node.query(["SELECT v FROM t ORDER BY v"], level="none", timeout=30))
+    rows_t = harness.rows(node.query(["SELECT * FROM t ORDER BY v"], level="none", timeout=30))
     rows_kv = harness.rows(node.query(["SELECT * FROM kv ORDER BY k"], level="none", timeout=30))
     return [r[0] for r in rows_t], rows_kv
 
