@@ -19,6 +19,8 @@ enum class ChecksumDomain : uint64_t {
   kRaftMessage = 0x5751'5246'544d'5347,
   kSnapshot = 0x5751'534e'4150'5348,
   kWire = 0x5751'5749'5245'4652,
+  // Not a checksum: the 64-bit Raft id derived from a node's string id (server/store.h).
+  kNodeId = 0x5751'4e4f'4445'4944,
 };
 
 uint64_t checksum(ChecksumDomain domain, const void* data, size_t size);

@@ -130,7 +130,9 @@ uint16_t bound_port(int fd) {
 }  // namespace
 
 void HttpResponder::respond(HttpResponse&& response) const {
-  if (server_ != nullptr) {
+  if (capture_ != nullptr) {
+    (*capture_)(std::move(response));
+  } else if (server_ != nullptr) {
     server_->respond(*this, std::move(response));
   }
 }
@@ -250,6 +252,10 @@ void HttpServer::release(uint32_t slot) {
 }
 
 void HttpServer::respond(HttpResponder responder, HttpResponse&& response) {
+  if (responder.capture_ != nullptr) {
+    (*responder.capture_)(std::move(response));
+    return;
+  }
   if (responder.server_ != this || responder.slot_ >= slots_.size()) {
     return;
   }

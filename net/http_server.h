@@ -40,9 +40,19 @@ class ProvidedBuffers;
 
 // Names one request on one connection of one server. Copyable and small; stale tokens (the
 // connection closed, or was reused by a new one) are recognised and ignored by respond().
+// A capturing responder belongs to no connection: the response goes to a function instead (a
+// request forwarded from another node, answered over the node-to-node port). The function runs
+// on the thread that responds and must copy what it keeps (header_block is a view).
 class HttpResponder {
  public:
+  using Capture = std::function<void(HttpResponse&&)>;
   HttpResponder() = default;
+  static HttpResponder capturing(Capture capture) {
+    HttpResponder r;
+    r.capture_ = std::make_shared<Capture>(std::move(capture));
+    return r;
+  }
+  bool captured() const { return capture_ != nullptr; }
   HttpServer* server() const { return server_; }
   // Owner thread only; same as server()->respond(*this, ...).
   void respond(HttpResponse&& response) const;
@@ -56,6 +66,7 @@ class HttpResponder {
   uint32_t slot_ = 0;
   uint32_t generation_ = 0;
   uint64_t seq_ = 0;
+  std::shared_ptr<Capture> capture_;
 };
 
 using HttpHandler = std::function<void(const HttpRequest&, HttpResponder)>;

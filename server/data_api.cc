@@ -3,8 +3,11 @@
 #include <thread>
 
 #include "core/json_writer.h"
+#include "server/forward.h"
 #include "server/http_api.h"
 #include "server/node.h"
+#include "sql/command.h"
+#include "sql/executor.h"
 #include "sql/request.h"
 #include "sql/rewrite/rewrite.h"
 
@@ -57,6 +60,8 @@ sql::ExecOptions HttpApi::exec_options(const Call& call) const {
   options.pretty = p.has("pretty");
   options.db_timeout = p.duration_or("db_timeout", std::chrono::nanoseconds(0));
   options.start_ns = call.start_ns;
+  // Non-zero asks for "raft_index"; the raft core puts the entry's index there.
+  options.raft_index = p.has("raft_index") ? 1 : 0;
   return options;
 }
 
@@ -128,14 +133,97 @@ void HttpApi::handle_execute(const Call& call) {
     return;
   }
   node_.counters().add("http", "executions");
+  if (!node_.store().is_leader()) {
+    forward_to_leader(call);
+    return;
+  }
   auto prepared = read_and_prepare(call, BodyForm::kJsonOrText, "execute_stmts_rx", true);
   if (!prepared) {
     return;
   }
-  if (!node_.db().submit_write(sql::Kind::kExecute, std::move(prepared->request),
-                               std::move(prepared->options), completion(call.responder))) {
-    reply_text_error(call.responder, 503, "write queue full");
+  sql::Command command =
+      sql::make_command(sql::Kind::kExecute, std::move(prepared->request), prepared->options);
+  node_.store().execute(std::move(command), std::move(prepared->options),
+                        completion(call.responder));
+}
+
+void HttpApi::forward_to_leader(const Call& call) {
+  auto view = node_.store().view();
+  if (call.params.has("redirect")) {
+    if (!view->has_leader) {
+      reply_text_error(call.responder, 500, "leader not found");
+      return;
+    }
+    std::string location = "http://" + view->leader.api_addr + std::string(call.request.path);
+    if (call.request.has_query) {
+      location += "?" + std::string(call.request.query);
+    }
+    finish(call.responder, redirect_response(301, call.request.method, location));
+    return;
   }
+  if (!view->has_leader) {
+    reply_text_error(call.responder, 503, "leader not found");
+    return;
+  }
+  if (call.responder.captured()) {
+    // Forwarded here by a node that took this one for the leader: one hop only.
+    reply_envelope(call, "not leader");
+    return;
+  }
+  forward_payload(encode_forward_request(call.request), forward_timeout(call.params),
+                  call.params.has("pretty"), call.responder);
+}
+
+std::chrono::milliseconds HttpApi::forward_timeout(const QueryParams& params) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      params.duration_or("timeout", std::chrono::seconds(30)));
+}
+
+void HttpApi::forward_payload(std::string payload, std::chrono::milliseconds timeout, bool pretty,
+                              net::HttpResponder responder) {
+  node_.counters().add("proxy", "forwarded");
+  sql::ExecOptions options;
+  options.pretty = pretty;
+  node_.store().forward(
+      std::move(payload), timeout, [this, responder, options](Result<std::string> answer) {
+        std::string leader = node_.store().view()->leader.raft_addr;
+        run_on_reactor([this, responder, leader, options, answer = std::move(answer)] {
+          auto decoded = answer.is_ok() ? decode_forward_response(*answer)
+                                        : Result<ForwardedResponse>(answer.status());
+          if (!decoded.is_ok()) {
+            node_.counters().add("proxy", "forward_errors");
+            // Network, timeout or remote failure: the envelope carries it (spec §3.9).
+            sql::Response envelope = sql::error_envelope(decoded.status().message(), options);
+            reply_json(responder, std::move(envelope.body), false);
+            return;
+          }
+          net::HttpResponse out = response(decoded->status);
+          if (!decoded->content_type.empty()) {
+            out.headers.emplace_back("Content-Type", decoded->content_type);
+          }
+          if (decoded->served) {
+            out.headers.emplace_back("X-Rqlite-Served-By", leader);
+          }
+          out.body = std::move(decoded->body);
+          finish(responder, std::move(out));
+        });
+      });
+}
+
+void HttpApi::handle_forwarded(std::string_view payload, net::PeerTransport::Reply reply) {
+  auto forwarded = decode_forward_request(payload);
+  if (!forwarded.is_ok()) {
+    reply.fail(Code::kCorruption, forwarded.status().message());
+    return;
+  }
+  // The request's views point into *request, which lives until the answer is sent.
+  auto request = std::make_shared<ForwardedRequest>(std::move(*forwarded));
+  auto shared_reply = std::make_shared<net::PeerTransport::Reply>(std::move(reply));
+  net::HttpResponder responder =
+      net::HttpResponder::capturing([request, shared_reply](net::HttpResponse&& out) {
+        shared_reply->send(encode_forward_response(out));
+      });
+  handle(request->view(), responder);
 }
 
 void HttpApi::handle_queued_execute(const Call& call) {
@@ -221,46 +309,128 @@ void HttpApi::handle_query(const Call& call) {
     reply_envelope(call, "");  // GET without q executes nothing (spec §3.1)
     return;
   }
+  std::string_view level = read_level(call.params);
+  auto view = node_.store().view();
+  if (level == "auto") {
+    level = view->self_voter ? "weak" : "none";
+  }
+  if (level != "none" && !node_.store().is_leader()) {
+    forward_to_leader(call);
+    return;
+  }
+  if (level == "none" && stale(call.params)) {
+    reply_envelope(call, "stale read");
+    return;
+  }
   // Only strong reads pass through the log, so only they are rewritten (spec §7.1, quirk 16).
-  auto prepared = read_and_prepare(call, BodyForm::kJsonOrText, "query_stmts_rx",
-                                   read_level(call.params) == "strong");
+  auto prepared =
+      read_and_prepare(call, BodyForm::kJsonOrText, "query_stmts_rx", level == "strong");
   if (!prepared) {
     return;
   }
   prepared->options.force_query.clear();
-  // A single node is its own leader: every level reads the local database, which already holds
-  // every acknowledged write because writes are acknowledged only once applied.
-  if (!node_.db().submit_read(sql::Kind::kQuery, std::move(prepared->request),
-                              std::move(prepared->options), completion(call.responder))) {
-    reply_text_error(call.responder, 503, "read queue full");
+  if (level == "strong") {
+    sql::Command command =
+        sql::make_command(sql::Kind::kQuery, std::move(prepared->request), prepared->options);
+    node_.store().execute(std::move(command), std::move(prepared->options),
+                          completion(call.responder));
+    return;
   }
+  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      call.params.duration_or("linearizable_timeout", std::chrono::seconds(10)));
+  serve_read(sql::Kind::kQuery, level, std::move(prepared->request), std::move(prepared->options),
+             completion(call.responder), timeout);
+}
+
+void HttpApi::serve_read(sql::Kind kind, std::string_view level, sql::Request&& request,
+                         sql::ExecOptions&& options, sql::Database::Done done,
+                         std::chrono::milliseconds linearizable_timeout) {
+  sql::Database* db = &node_.db();
+  if (level != "linearizable") {
+    if (!db->submit_read(kind, std::move(request), std::move(options), done)) {
+      done(sql::Response{503, "read queue full\n", false});
+    }
+    return;
+  }
+  // ReadIndex: the leader confirms it still leads, then reads once it has applied that index.
+  auto held = std::make_shared<std::pair<sql::Request, sql::ExecOptions>>(std::move(request),
+                                                                          std::move(options));
+  node_.store().read_barrier(linearizable_timeout, [db, kind, held, done](Status confirmed) {
+    if (!confirmed.is_ok()) {
+      done(sql::Response{503, confirmed.message() + "\n", false});
+      return;
+    }
+    if (!db->submit_read(kind, std::move(held->first), std::move(held->second), done)) {
+      done(sql::Response{503, "read queue full\n", false});
+    }
+  });
+}
+
+bool HttpApi::stale(const QueryParams& params) const {
+  auto freshness = params.duration_or("freshness", std::chrono::nanoseconds(0));
+  if (freshness.count() <= 0 || node_.store().is_leader()) {
+    return false;  // freshness is ignored on the leader and when zero (spec §4.1)
+  }
+  RaftNumbers n = node_.store().numbers();
+  auto since_contact = std::chrono::milliseconds(
+      n.last_contact_ms < 0 ? INT64_MAX / 2
+                            : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                      .count() -
+                                  n.last_contact_ms);
+  if (since_contact > freshness) {
+    return true;
+  }
+  // freshness_strict: this node must also have applied everything it knows to be committed.
+  return params.has("freshness_strict") && node_.store().applied_index() < n.commit_index;
 }
 
 void HttpApi::handle_request(const Call& call) {
   node_.counters().add("http", "requests");
+  std::string_view level = read_level(call.params);
+  auto view = node_.store().view();
+  if (level == "auto") {
+    level = view->self_voter ? "weak" : "none";
+  }
+  bool leader = node_.store().is_leader();
+  if (level != "none" && !leader) {
+    forward_to_leader(call);
+    return;
+  }
+  if (level == "none" && stale(call.params)) {
+    reply_envelope(call, "stale read");
+    return;
+  }
   auto prepared = read_and_prepare(call, BodyForm::kJson, "request_stmts_rx", true);
   if (!prepared) {
     return;
   }
   sql::Request request = std::move(prepared->request);
   sql::ExecOptions options = std::move(prepared->options);
-  bool strong = read_level(call.params) == "strong";
-  sql::Database* db = &node_.db();
+  bool strong = level == "strong";
+  // A follower reading at level none may find writes in the request: those go to the leader.
+  std::string for_leader = leader ? std::string() : encode_forward_request(call.request);
   auto done = completion(call.responder);
-  auto route = [db, strong, options = std::move(options), done](sql::Request&& classified,
-                                                                bool all_read_only) mutable {
+  // /db/request has no linearizable_timeout parameter; rqlite waits 1 s (spec §4.1).
+  auto route = [this, level = std::string(level), strong, leader, options = std::move(options),
+                done, for_leader = std::move(for_leader), responder = call.responder,
+                timeout = forward_timeout(call.params)](sql::Request&& classified,
+                                                        bool all_read_only) mutable {
     // Runs on a reader thread. Read-only requests below `strong` are served like queries; any
-    // write sends the whole request down the write path (spec §4.3).
-    bool queued =
-        all_read_only && !strong
-            ? db->submit_read(sql::Kind::kRequest, std::move(classified), std::move(options), done)
-            : db->submit_write(sql::Kind::kRequest, std::move(classified), std::move(options),
-                               done);
-    if (!queued) {
-      done(sql::Response{503, "queue full\n", false});
+    // write sends the whole request through the log (spec §4.3).
+    if (all_read_only && !strong) {
+      serve_read(sql::Kind::kRequest, level, std::move(classified), std::move(options), done,
+                 std::chrono::seconds(1));
+      return;
     }
+    if (!leader) {
+      forward_payload(std::move(for_leader), timeout, options.pretty, responder);
+      return;
+    }
+    sql::Command command = sql::make_command(sql::Kind::kRequest, std::move(classified), options);
+    node_.store().execute(std::move(command), std::move(options), done);
   };
-  if (!db->submit_classify(std::move(request), std::move(route))) {
+  if (!node_.db().submit_classify(std::move(request), std::move(route))) {
     reply_text_error(call.responder, 503, "read queue full");
   }
 }

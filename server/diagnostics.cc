@@ -65,25 +65,40 @@ std::string friendly_bytes(int64_t bytes) {
   return buffer;
 }
 
-std::string api_url(const Config& config) {
-  return "http://" + config.effective_http_adv_addr();
-}
-
 // The node object of /nodes and /leader; key order is the Go struct's (spec §6.2).
-JsonNode self_node_object(const Config& config, std::chrono::nanoseconds contact_time) {
+JsonNode node_object(const ProbedNode& p) {
   JsonNode node = JsonNode::fields();
-  node.add_field("id", config.node_id);
-  node.add_field("api_addr", api_url(config));
-  node.add_field("addr", config.effective_raft_adv_addr());
-  node.add_field("version", UQ_VERSION);
-  node.add_field("voter", true);
-  node.add_field("reachable", true);
-  node.add_field("leader", true);
-  if (contact_time.count() > 0) {
-    node.add_field("time", static_cast<double>(contact_time.count()) / 1e9);
-    node.add_field("time_s", format_duration(contact_time));
+  node.add_field("id", p.member.id);
+  if (!p.api_url.empty()) {
+    node.add_field("api_addr", p.api_url);
+  }
+  node.add_field("addr", p.member.raft_addr);
+  node.add_field("version", p.reachable ? (p.version.empty() ? "unknown" : p.version) : "");
+  node.add_field("voter", p.member.voter);
+  node.add_field("reachable", p.reachable);
+  node.add_field("leader", p.leader);
+  if (p.time.count() > 0) {
+    node.add_field("time", static_cast<double>(p.time.count()) / 1e9);
+    node.add_field("time_s", format_duration(p.time));
+  }
+  if (!p.error.empty()) {
+    node.add_field("error", p.error);
   }
   return node;
+}
+
+std::string_view state_name(const ClusterView& view) {
+  switch (view.role) {
+    case raft::Role::kLeader:
+      return "Leader";
+    case raft::Role::kCandidate:
+    case raft::Role::kPreCandidate:
+      // A non-voter never campaigns; rqlite reports it as a Follower.
+      return view.self_voter ? "Candidate" : "Follower";
+    case raft::Role::kFollower:
+      return "Follower";
+  }
+  return "Follower";
 }
 
 std::string executable_path() {
@@ -94,36 +109,51 @@ std::string executable_path() {
 
 JsonNode store_section(Node& node) {
   const Config& config = node.config();
+  Store& st = node.store();
+  auto view = st.view();
+  RaftNumbers numbers = st.numbers();
+  int64_t applied = static_cast<int64_t>(st.applied_index());
   JsonNode store = JsonNode::object();
   std::string raft_addr = config.effective_raft_adv_addr();
   store["node_id"] = config.node_id;
   store["addr"] = raft_addr;
   store["open"] = JsonNode::object();  // rqlite emits {} for an open store (quirk 19)
-  store["ready"] = true;
-  store["leader"]["addr"] = raft_addr;
-  store["leader"]["node_id"] = config.node_id;
-  JsonNode member = JsonNode::fields();
-  member.add_field("id", config.node_id);
-  member.add_field("addr", raft_addr);
-  member.add_field("suffrage", "voter");
-  store["nodes"].push_back(std::move(member));
-  sql::DatabaseStats stats = node.db().stats();
-  int64_t applied = static_cast<int64_t>(stats.applied_requests);
+  store["ready"] = view->has_leader;
+  store["leader"]["addr"] = view->has_leader ? view->leader.raft_addr : "";
+  store["leader"]["node_id"] = view->has_leader ? view->leader.id : "";
+  store["nodes"] = JsonNode::array();
+  for (const Member& m : view->members) {
+    JsonNode member = JsonNode::fields();
+    member.add_field("id", m.id);
+    member.add_field("addr", m.raft_addr);
+    member.add_field("suffrage", m.voter ? "voter" : "nonvoter");
+    store["nodes"].push_back(std::move(member));
+  }
   JsonNode& raft = store["raft"];
-  raft["state"] = "Leader";
-  raft["voter"] = true;
-  raft["term"] = 1;
-  raft["commit_index"] = applied;
+  raft["state"] = std::string(state_name(*view));
+  raft["voter"] = view->self_voter;
+  raft["term"] = static_cast<int64_t>(numbers.term);
+  raft["commit_index"] = static_cast<int64_t>(numbers.commit_index);
   raft["applied_index"] = applied;
-  raft["last_log_index"] = applied;
-  raft["last_log_term"] = 1;
-  raft["fsm_pending"] = 0;
+  raft["last_log_index"] = static_cast<int64_t>(numbers.last_log_index);
+  raft["last_log_term"] = static_cast<int64_t>(numbers.last_log_term);
+  raft["fsm_pending"] = std::max<int64_t>(0, static_cast<int64_t>(numbers.commit_index) - applied);
   raft["last_snapshot_index"] = 0;
   raft["last_snapshot_term"] = 0;
-  raft["last_contact"] = 0;
-  raft["num_peers"] = 0;
+  if (view->role == raft::Role::kLeader) {
+    raft["last_contact"] = 0;
+  } else if (numbers.last_contact_ms < 0) {
+    raft["last_contact"] = "never";
+  } else {
+    auto since = std::chrono::steady_clock::now().time_since_epoch() -
+                 std::chrono::milliseconds(numbers.last_contact_ms);
+    raft["last_contact"] =
+        format_duration(std::chrono::duration_cast<std::chrono::nanoseconds>(since));
+  }
+  raft["num_peers"] = static_cast<int64_t>(view->members.empty() ? 0 : view->members.size() - 1);
+  raft["latest_configuration_index"] = 0;
   store["fsm_index"] = applied;
-  store["fsm_term"] = 1;
+  store["fsm_term"] = static_cast<int64_t>(numbers.term);
   store["db_applied_index"] = applied;
   store["strong_read_term"] = 0;
   store["fsm_update_time"] = rfc3339(std::chrono::system_clock::now());
@@ -141,6 +171,7 @@ JsonNode store_section(Node& node) {
   store["cdc"]["enabled"] = false;
   store["cdc"]["registered"] = false;
 
+  sql::DatabaseStats stats = node.db().stats();
   JsonNode& sqlite = store["sqlite3"];
   sqlite["version"] = sqlite3_libversion();
   sqlite["path"] = node.db_path();
@@ -269,61 +300,226 @@ void HttpApi::handle_status(const Call& call) {
   reply_json(call.responder, std::move(body), false);
 }
 
+void HttpApi::probe_members(std::vector<Member> members, std::chrono::milliseconds timeout,
+                            std::function<void(std::vector<ProbedNode>)> done) {
+  auto view = node_.store().view();
+  std::string leader_addr = view->has_leader ? view->leader.raft_addr : "";
+  struct Round {
+    std::vector<ProbedNode> results;
+    size_t left = 0;
+    std::function<void(std::vector<ProbedNode>)> done;
+  };
+  auto round = std::make_shared<Round>();
+  round->left = members.size();
+  round->done = std::move(done);
+  round->results.resize(members.size());
+  if (members.empty()) {
+    round->done({});
+    return;
+  }
+  // Every member is asked at once, over the node-to-node port (spec §6.2); answers come back
+  // to this reactor, which alone touches the round.
+  for (size_t i = 0; i < members.size(); ++i) {
+    ProbedNode& slot = round->results[i];
+    slot.member = members[i];
+    int64_t start = sql::monotonic_ns();
+    auto finish_one = [this, round, i, start, leader_addr](Result<Store::NodeMeta> meta) {
+      run_on_reactor([round, i, start, leader_addr, meta = std::move(meta)] {
+        ProbedNode& p = round->results[i];
+        p.time = std::chrono::nanoseconds(std::max<int64_t>(1, sql::monotonic_ns() - start));
+        if (meta.is_ok()) {
+          p.reachable = true;
+          p.api_url = meta->api_url;
+          p.version = meta->version;
+          p.commit_index = meta->commit_index;
+          p.leader = p.member.raft_addr == leader_addr;
+        } else {
+          p.time = std::chrono::nanoseconds(0);
+          p.error = meta.status().code() == Code::kTimeout ? "timeout waiting for node to respond"
+                                                           : meta.status().message();
+        }
+        if (--round->left == 0) {
+          round->done(std::move(round->results));
+        }
+      });
+    };
+    if (members[i].id == node_.config().node_id) {
+      finish_one(Store::NodeMeta{"http://" + node_.config().effective_http_adv_addr(), UQ_VERSION,
+                                 node_.store().numbers().commit_index});
+    } else {
+      node_.store().probe(members[i].raft_addr, timeout, finish_one);
+    }
+  }
+}
+
 void HttpApi::handle_nodes(const Call& call) {
   bool v2 = call.params.get("ver") == std::optional<std::string_view>("2");
-  JsonNode self = self_node_object(node_.config(), std::chrono::nanoseconds(1));
-  JsonNode doc = JsonNode::object();
-  if (v2) {
-    doc["nodes"].push_back(std::move(self));
-  } else {
-    doc[node_.config().node_id] = std::move(self);
+  bool nonvoters = call.params.has("nonvoters");
+  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      call.params.duration_or("timeout", std::chrono::seconds(30)));
+  std::vector<Member> members;
+  for (const Member& m : node_.store().view()->members) {
+    if (m.voter || nonvoters) {
+      members.push_back(m);
+    }
   }
-  reply_json(call.responder, doc.encode(call.params.has("pretty")), false);
+  bool pretty = call.params.has("pretty");
+  net::HttpResponder responder = call.responder;
+  probe_members(std::move(members), timeout,
+                [this, responder, v2, pretty](std::vector<ProbedNode> probed) {
+                  JsonNode doc = JsonNode::object();
+                  if (v2) {
+                    doc["nodes"] = JsonNode::array();
+                  }
+                  for (const ProbedNode& p : probed) {
+                    if (v2) {
+                      doc["nodes"].push_back(node_object(p));
+                    } else {
+                      doc[p.member.id] = node_object(p);
+                    }
+                  }
+                  reply_json(responder, doc.encode(pretty), false);
+                });
 }
 
 void HttpApi::handle_leader(const Call& call) {
+  auto view = node_.store().view();
   if (call.request.method == "GET") {
-    JsonNode self = self_node_object(node_.config(), std::chrono::nanoseconds(1));
-    reply_json(call.responder, self.encode(call.params.has("pretty")), false);
+    if (!view->has_leader) {
+      reply_text_error(call.responder, 503, "leader not found");
+      return;
+    }
+    bool pretty = call.params.has("pretty");
+    net::HttpResponder responder = call.responder;
+    probe_members({view->leader},
+                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                      call.params.duration_or("timeout", std::chrono::seconds(30))),
+                  [this, responder, pretty](std::vector<ProbedNode> probed) {
+                    reply_json(responder, node_object(probed.at(0)).encode(pretty), false);
+                  });
     return;
   }
-  // POST: leadership transfer. A single-voter cluster has no one to hand leadership to.
-  reply_text_error(call.responder, 500, "stepdown: cannot step down: no other voter in cluster");
+  // POST: leadership transfer (spec §6.3). The body names the successor only when it is
+  // declared as exactly application/json with a positive Content-Length.
+  std::string target;
+  if (call.request.header("Content-Type") == "application/json" &&
+      call.request.has_content_length && !call.request.body.empty()) {
+    auto id = parse_id_object(call.request.body, false);
+    if (!id.is_ok()) {
+      reply_text_error(call.responder, 400, "invalid JSON: " + id.status().message());
+      return;
+    }
+    target = *id;
+  }
+  if (!node_.store().is_leader()) {
+    if (!call.params.has("wait") && !call.responder.captured()) {
+      reply_empty(call.responder, 200, false);  // rqlite answers at once without wait
+      return;
+    }
+    forward_to_leader(call);
+    return;
+  }
+  net::HttpResponder responder = call.responder;
+  node_.store().transfer_leadership(target, [this, responder](Status s) {
+    run_on_reactor([this, responder, s] {
+      if (s.is_ok()) {
+        reply_empty(responder, 200, false);
+      } else {
+        reply_text_error(responder, 500, "stepdown: " + s.message());
+      }
+    });
+  });
+}
+
+void HttpApi::handle_remove(const Call& call) {
+  auto id = parse_id_object(call.request.body, true);
+  if (!id.is_ok()) {
+    reply_empty(call.responder, 400, false);
+    return;
+  }
+  if (!node_.store().is_leader()) {
+    forward_to_leader(call);
+    return;
+  }
+  net::HttpResponder responder = call.responder;
+  node_.store().remove_member(*id, [this, responder](Status s) {
+    run_on_reactor([this, responder, s] {
+      if (s.is_ok()) {
+        reply_empty(responder, 200, false);
+      } else {
+        reply_text_error(responder, 500, s.message());
+      }
+    });
+  });
 }
 
 void HttpApi::handle_readyz(const Call& call) {
   node_.counters().add("http", "num_readyz");
-  auto text_reply = [this](net::HttpResponder responder, int status, std::string body) {
-    net::HttpResponse out = response(status);
-    out.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
-    out.body = std::move(body);
-    finish(responder, std::move(out));
-  };
   if (call.params.has("noleader")) {
-    text_reply(call.responder, 200, "[+]node ok");
+    reply_text(call.responder, 200, "[+]node ok");
     return;
   }
+  auto view = node_.store().view();
+  if (!view->has_leader) {
+    reply_text(call.responder, 503, "[+]node ok\n[+]leader does not exist");
+    return;
+  }
+  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      call.params.duration_or("timeout", std::chrono::seconds(30)));
+  bool sync = call.params.has("sync");
+  net::HttpResponder responder = call.responder;
+  probe_members(
+      {view->leader}, timeout, [this, responder, timeout, sync](std::vector<ProbedNode> probed) {
+        const ProbedNode& leader = probed.at(0);
+        if (!leader.reachable) {
+          reply_text(responder, 503, "[+]node ok\n[+]leader not contactable: " + leader.error);
+          return;
+        }
+        readyz_after_leader(responder, sync, sync ? leader.commit_index : 0,
+                            std::chrono::steady_clock::now() + timeout);
+      });
+}
+
+void HttpApi::reply_text(net::HttpResponder responder, int status, std::string body) {
+  net::HttpResponse out = response(status);
+  out.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  out.body = std::move(body);
+  finish(responder, std::move(out));
+}
+
+void HttpApi::readyz_after_leader(net::HttpResponder responder, bool sync, uint64_t leader_commit,
+                                  std::chrono::steady_clock::time_point give_up) {
   std::string prefix = "[+]node ok\n[+]leader ok\n[+]store ok";
-  // On the leader `sync` is satisfied at once (spec §6.4).
-  if (call.params.has("sync")) {
+  if (sync) {
+    // Caught up: this node has applied what the leader had committed when asked (spec §6.4).
+    if (node_.store().applied_index() < std::max<uint64_t>(1, leader_commit)) {
+      if (std::chrono::steady_clock::now() >= give_up) {
+        reply_text(responder, 503, prefix + "\n[+]sync timeout waiting for commit index");
+        return;
+      }
+      reactor_.add_timer(std::chrono::milliseconds(20), [=, this] {
+        readyz_after_leader(responder, sync, leader_commit, give_up);
+      });
+      return;
+    }
     prefix += "\n[+]sync ok";
   }
   // The db check is a level-none `SELECT 1` that must return exactly one row holding 1.
   sql::ExecOptions options;
-  options.db_timeout = call.params.duration_or("timeout", std::chrono::seconds(30));
-  net::HttpResponder responder = call.responder;
-  auto done = [this, responder, prefix, text_reply](sql::Response&& result) {
+  options.db_timeout = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::max(give_up - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration(1)));
+  auto done = [this, responder, prefix](sql::Response&& result) {
     bool ok =
         result.http_status == 200 &&
         result.body == R"({"results":[{"columns":["1"],"types":["integer"],"values":[[1]]}]})";
     std::string body =
         ok ? prefix + "\n[+]db ok" : prefix + "\n[+]db not ok: (" + result.body + ")";
     int status = ok ? 200 : 503;
-    run_on_reactor([text_reply, responder, status, body] { text_reply(responder, status, body); });
+    run_on_reactor([this, responder, status, body] { reply_text(responder, status, body); });
   };
   if (!node_.db().submit_read(sql::Kind::kQuery, sql::request_from_sql("SELECT 1"),
                               std::move(options), std::move(done))) {
-    text_reply(call.responder, 503, prefix + "\n[+]db not ok: (read queue full)");
+    reply_text(responder, 503, prefix + "\n[+]db not ok: (read queue full)");
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include <simdjson.h>
+
 #include "core/json_writer.h"
 #include "core/log.h"
 #include "server/node.h"
@@ -96,8 +98,36 @@ bool method_allowed(const RouteSpec& spec, std::string_view method) {
   return false;
 }
 
-// Go's http.Redirect: the Location header, and for GET/HEAD a short HTML body.
-net::HttpResponse redirect(int status, std::string_view method, const std::string& location) {
+}  // namespace
+
+Result<std::string> parse_id_object(std::string_view body, bool exactly_one) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(body);
+  simdjson::dom::element doc;
+  if (auto err = parser.parse(padded).get(doc); err) {
+    return error(Code::kInvalidArgument, simdjson::error_message(err));
+  }
+  simdjson::dom::object object;
+  if (doc.get_object().get(object) != simdjson::SUCCESS) {
+    return error(Code::kInvalidArgument, "not a JSON object");
+  }
+  std::string_view id;
+  bool found = false;
+  size_t keys = 0;
+  for (auto field : object) {
+    ++keys;
+    if (field.key == "id") {
+      found = field.value.get_string().get(id) == simdjson::SUCCESS;
+    }
+  }
+  if (!found || (exactly_one && keys != 1)) {
+    return error(Code::kInvalidArgument, "expected {\"id\": \"<node id>\"}");
+  }
+  return std::string(id);
+}
+
+net::HttpResponse redirect_response(int status, std::string_view method,
+                                    const std::string& location) {
   net::HttpResponse out;
   out.status = status;
   out.headers.emplace_back("Location", location);
@@ -108,8 +138,6 @@ net::HttpResponse redirect(int status, std::string_view method, const std::strin
   }
   return out;
 }
-
-}  // namespace
 
 std::string_view read_level(const QueryParams& params) {
   auto level = params.get("level");
@@ -235,10 +263,10 @@ void HttpApi::handle(const net::HttpRequest& request, net::HttpResponder respond
   Call call{request, *params, responder, start_ns};
   switch (spec->route) {
     case Route::kRoot:
-      finish(responder, redirect(302, request.method, "/console/"));
+      finish(responder, redirect_response(302, request.method, "/console/"));
       return;
     case Route::kConsoleRedirect:
-      finish(responder, redirect(301, request.method, "/console/"));
+      finish(responder, redirect_response(301, request.method, "/console/"));
       return;
     case Route::kExecute:
       handle_execute(call);
@@ -289,7 +317,7 @@ void HttpApi::handle(const net::HttpRequest& request, net::HttpResponder respond
       handle_unimplemented(call, "reap");
       return;
     case Route::kRemove:
-      handle_unimplemented(call, "remove");
+      handle_remove(call);
       return;
     case Route::kPprof:
     case Route::kNotFound:

@@ -16,12 +16,30 @@
 
 #include "core/reactor.h"
 #include "net/http_server.h"
+#include "net/peer.h"
 #include "server/query_params.h"
+#include "server/store.h"
 #include "sql/database.h"
 
 namespace uq::server {
 
 class Node;
+
+// One member as /nodes reports it, after asking it over the node-to-node port (spec §6.2).
+struct ProbedNode {
+  Member member;
+  bool reachable = false;
+  bool leader = false;
+  std::string api_url;
+  std::string version;
+  uint64_t commit_index = 0;
+  std::chrono::nanoseconds time{0};
+  std::string error;
+};
+
+// {"id": "<string>"} (DELETE /remove, POST /leader). With exactly_one, any other key or shape
+// is an error; otherwise other keys are ignored. Errors carry the JSON parser's message.
+Result<std::string> parse_id_object(std::string_view body, bool exactly_one);
 
 class HttpApi {
  public:
@@ -30,6 +48,9 @@ class HttpApi {
   void attach(net::HttpServer* http) { http_ = http; }
 
   void handle(const net::HttpRequest& request, net::HttpResponder responder);
+  // Reactor 0: a request another node forwarded to this one (the leader); the answer goes back
+  // through reply.
+  void handle_forwarded(std::string_view payload, net::PeerTransport::Reply reply);
 
  private:
   struct Call {
@@ -61,12 +82,35 @@ class HttpApi {
                        std::chrono::steady_clock::time_point give_up);
   void handle_query(const Call& call);
   void handle_request(const Call& call);
+  // This node cannot serve the call (it is not the leader): forward it to the leader, or answer
+  // 301 with the leader's address under ?redirect, or "leader not found" (spec §3.9).
+  void forward_to_leader(const Call& call);
+  // Any thread: sends an encoded request (server/forward.h) to the leader and answers the client
+  // with the leader's answer.
+  void forward_payload(std::string payload, std::chrono::milliseconds timeout, bool pretty,
+                       net::HttpResponder responder);
+  static std::chrono::milliseconds forward_timeout(const QueryParams& params);
+  // Serves a read-only request at `level` on this node, which must be the leader unless level is
+  // "none" (linearizable: after a ReadIndex round).
+  void serve_read(sql::Kind kind, std::string_view level, sql::Request&& request,
+                  sql::ExecOptions&& options, sql::Database::Done done,
+                  std::chrono::milliseconds linearizable_timeout);
+  // Level "none" on a follower: the freshness check (spec §4.2); true = too stale to serve.
+  bool stale(const QueryParams& params) const;
   void handle_sql(const Call& call);
   // Diagnostics (diagnostics.cc).
   void handle_status(const Call& call);
   void handle_nodes(const Call& call);
   void handle_leader(const Call& call);
   void handle_readyz(const Call& call);
+  void handle_remove(const Call& call);
+  // Asks every member at once for its API address and version; done runs on this reactor with
+  // the results in the members' order.
+  void probe_members(std::vector<Member> members, std::chrono::milliseconds timeout,
+                     std::function<void(std::vector<ProbedNode>)> done);
+  // /readyz once the leader answered: the optional sync wait, then the db check.
+  void readyz_after_leader(net::HttpResponder responder, bool sync, uint64_t leader_commit,
+                           std::chrono::steady_clock::time_point give_up);
   void handle_debug_vars(const Call& call);
   void handle_licenses(const Call& call);
   void handle_unimplemented(const Call& call, std::string_view what);
@@ -75,6 +119,8 @@ class HttpApi {
   net::HttpResponse response(int status) const;
   void finish(net::HttpResponder responder, net::HttpResponse&& response);
   void reply_text_error(net::HttpResponder responder, int status, std::string_view message);
+  // A text/plain body exactly as given (no newline added).
+  void reply_text(net::HttpResponder responder, int status, std::string body);
   void reply_empty(net::HttpResponder responder, int status, bool json);
   void reply_json(net::HttpResponder responder, std::string body, bool served_by);
   // An envelope with no results: {"results":[],"error":"..."} for a request-level failure, or
@@ -105,5 +151,9 @@ class HttpApi {
 
 // Lower-cased `level` parameter resolved as rqlite does: absent or unknown → "weak".
 std::string_view read_level(const QueryParams& params);
+
+// Go's http.Redirect: the Location header, and for GET/HEAD a short HTML body.
+net::HttpResponse redirect_response(int status, std::string_view method,
+                                    const std::string& location);
 
 }  // namespace uq::server

@@ -34,6 +34,12 @@ Status Node::prepare_data_dir() {
     return error(Code::kIoError, "data directory " + config_.data_dir + " is not a directory");
   }
   db_path_ = (std::filesystem::absolute(config_.data_dir) / "db.sqlite").string();
+  // The database is rebuilt from the Raft log at every start: the log, not SQLite, is what was
+  // made durable, so SQLite runs with synchronous=OFF and its files are not trusted across a
+  // crash.
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(db_path_ + suffix, ec);
+  }
   return Status::ok();
 }
 
@@ -54,6 +60,12 @@ Status Node::start_reactor(int index) {
         api->handle(request, responder);
       });
   api->attach(slot.http.get());
+  if (index == 0) {
+    UQ_RETURN_IF_ERROR(store_->attach(
+        *slot.reactor, [api](std::string_view payload, net::PeerTransport::Reply reply) {
+          api->handle_forwarded(payload, std::move(reply));
+        }));
+  }
   // Every reactor listens on the same address (SO_REUSEPORT); with port 0 the first reactor's
   // ephemeral port is shared by the rest.
   std::string addr = config_.http_addr;
@@ -83,13 +95,22 @@ Status Node::start() {
   db_options.path = db_path_;
   db_options.foreign_keys = config_.fk;
   db_options.max_readers = static_cast<int>(config_.db_max_ro_conns);
+  db_options.fsync_on_commit = false;
   auto db = sql::Database::open(db_options);
   if (!db.is_ok()) {
     return db.status();
   }
   db_ = std::move(*db);
+  store_ = std::make_unique<Store>(config_, *db_, counters_);
+  UQ_RETURN_IF_ERROR(store_->open((std::filesystem::path(config_.data_dir) / "raft").string()));
+  Store* store = store_.get();
+  auto submit = [store](sql::Request&& request, sql::ExecOptions&& options,
+                        sql::Database::Done done) {
+    sql::Command command = sql::make_command(sql::Kind::kExecute, std::move(request), options);
+    store->execute_anywhere(std::move(command), std::move(options), std::move(done));
+  };
   write_queue_ =
-      std::make_unique<WriteQueue>(*db_, static_cast<size_t>(config_.write_queue_capacity),
+      std::make_unique<WriteQueue>(submit, static_cast<size_t>(config_.write_queue_capacity),
                                    static_cast<size_t>(config_.write_queue_batch_size),
                                    config_.write_queue_timeout, config_.write_queue_tx);
   int count = config_.reactors > 0 ? static_cast<int>(config_.reactors)
@@ -143,6 +164,9 @@ void Node::shutdown() {
   if (write_queue_) {
     write_queue_->close();
   }
+  if (store_) {
+    store_->stop();
+  }
   if (db_) {
     db_->close();
   }
@@ -155,6 +179,9 @@ void Node::shutdown() {
       slot.thread.join();
     }
   }
+  // The raft core's objects are referenced by its reactor's ring: free them once its thread has
+  // stopped, and before the reactor itself.
+  store_.reset();
   reactors_.clear();
   write_queue_.reset();
   db_.reset();

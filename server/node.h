@@ -1,11 +1,13 @@
 // server/node.h — one uqlited node: the modules wired together.
 //
-// Owns the database (sql::Database: apply thread + reader pool), the reactor threads with one
-// HTTP server each (SO_REUSEPORT on the same address), the counters, and shutdown. Created and
+// Owns the database (sql::Database: apply thread + reader pool), the raft core (Store, on
+// reactor 0), the reactor threads with one HTTP server each (SO_REUSEPORT on the same address),
+// the counters, and shutdown. Created and
 // driven by main() on the main thread; the reactors and the database call back into it from
 // their own threads through the thread-safe members only (config, db, counters, clocks).
-// Guarantees: a write is acknowledged only after the database reports it durable; shutdown stops
-// accepting, answers every in-flight request, then closes the database.
+// Guarantees: a write is acknowledged only after its log entry is committed (durable on a
+// majority) and applied; shutdown stops accepting, answers every in-flight request, leaves the
+// cluster's leadership if configured, then closes the database.
 #pragma once
 
 #include <atomic>
@@ -21,6 +23,7 @@
 #include "net/http_server.h"
 #include "server/config.h"
 #include "server/counters.h"
+#include "server/store.h"
 #include "server/write_queue.h"
 #include "sql/database.h"
 
@@ -45,6 +48,7 @@ class Node {
   // Thread-safe accessors used by request handlers on any reactor.
   const Config& config() const { return config_; }
   sql::Database& db() { return *db_; }
+  Store& store() { return *store_; }
   WriteQueue& write_queue() { return *write_queue_; }
   Counters& counters() { return counters_; }
   std::chrono::system_clock::time_point start_time() const { return start_time_; }
@@ -66,6 +70,7 @@ class Node {
   Counters counters_;
   std::string db_path_;
   std::unique_ptr<sql::Database> db_;
+  std::unique_ptr<Store> store_;
   std::unique_ptr<WriteQueue> write_queue_;
   std::vector<ReactorSlot> reactors_;
   std::chrono::system_clock::time_point start_time_;

@@ -1,12 +1,14 @@
 #include "server/write_queue.h"
 
+#include <future>
+
 #include "core/log.h"
 
 namespace uq::server {
 
-WriteQueue::WriteQueue(sql::Database& db, size_t capacity, size_t batch_size,
+WriteQueue::WriteQueue(Submit submit, size_t capacity, size_t batch_size,
                        std::chrono::nanoseconds timeout, bool transaction)
-    : db_(db),
+    : submit_(std::move(submit)),
       capacity_(capacity),
       batch_size_(batch_size),
       timeout_(timeout),
@@ -53,8 +55,9 @@ void WriteQueue::close() {
       return;
     }
     closing_ = true;
+    hard_stop_ = true;
   }
-  cv_.notify_one();
+  cv_.notify_all();
   if (flusher_.joinable()) {
     flusher_.join();
   }
@@ -112,20 +115,35 @@ void WriteQueue::run_batch(std::vector<Item>&& items) {
     done = true;
     done_cv.notify_one();
   };
-  if (!combined.statements.empty()) {
-    while (true) {
-      sql::ExecOptions options;
-      options.transaction = transaction_;
-      sql::Request copy = combined;
-      if (db_.submit_write(sql::Kind::kExecute, std::move(copy), std::move(options), on_applied)) {
-        break;
-      }
-      UQ_WARN("queued batch ending at sequence %llu refused by the database; retrying in 1s",
-              static_cast<unsigned long long>(last_sequence));
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-    }
-  } else {
+  if (combined.statements.empty()) {
     on_applied(sql::Response{});
+  }
+  while (!combined.statements.empty()) {
+    sql::ExecOptions options;
+    options.transaction = transaction_;
+    std::promise<sql::Response> answer;
+    auto answered = answer.get_future();
+    submit_(sql::Request(combined), std::move(options),
+            [&answer](sql::Response&& r) { answer.set_value(std::move(r)); });
+    sql::Response response = answered.get();
+    if (response.http_status == 200 && !response.envelope_error) {
+      on_applied(std::move(response));
+      break;
+    }
+    // No leader, leadership lost, network: rqlite retries the same batch, keeping order.
+    UQ_WARN("queued batch ending at sequence %llu not applied (%s); retrying in 1s",
+            static_cast<unsigned long long>(last_sequence), response.body.c_str());
+    std::unique_lock<std::mutex> lock(mu_);
+    if (cv_.wait_for(lock, std::chrono::seconds(1), [this] { return hard_stop_; })) {
+      UQ_ERROR("queued batch ending at sequence %llu dropped at shutdown",
+               static_cast<unsigned long long>(last_sequence));
+      for (Item& item : items) {
+        if (item.waiter) {
+          item.waiter(false);
+        }
+      }
+      return;
+    }
   }
   std::unique_lock<std::mutex> lock(done_mu);
   done_cv.wait(lock, [&] { return done; });

@@ -32,9 +32,12 @@ class WriteQueue {
   // Called with true once the batch holding the request was applied (false if the queue closed
   // first). Runs on a database thread.
   using Waiter = std::function<void(bool applied)>;
+  // Runs one batch through the write path (forwarding to the leader if need be); the callback
+  // gets the result, any thread.
+  using Submit = std::function<void(sql::Request&&, sql::ExecOptions&&, sql::Database::Done)>;
 
-  WriteQueue(sql::Database& db, size_t capacity, size_t batch_size,
-             std::chrono::nanoseconds timeout, bool transaction);
+  WriteQueue(Submit submit, size_t capacity, size_t batch_size, std::chrono::nanoseconds timeout,
+             bool transaction);
   ~WriteQueue();
   WriteQueue(const WriteQueue&) = delete;
   WriteQueue& operator=(const WriteQueue&) = delete;
@@ -57,7 +60,7 @@ class WriteQueue {
   // Submits one batch and waits until it has applied (retrying while the database refuses it).
   void run_batch(std::vector<Item>&& items);
 
-  sql::Database& db_;
+  Submit submit_;
   const size_t capacity_;
   const size_t batch_size_;
   const std::chrono::nanoseconds timeout_;
@@ -70,6 +73,8 @@ class WriteQueue {
   uint64_t next_sequence_;                                 // guarded by mu_
   uint64_t applied_sequence_ = 0;                          // guarded by mu_
   bool closing_ = false;                                   // guarded by mu_
+  // Set by close(): a batch that cannot be applied now (no leader) is not retried any more.
+  bool hard_stop_ = false;  // guarded by mu_
   std::thread flusher_;
 };
 
