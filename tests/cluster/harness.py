@@ -501,7 +501,14 @@ def wait_rows(node, sql, expected, timeout=3.0, level="none"):
     """Polls `sql` on `node` at `level` until its values equal `expected` (bounded)."""
     def matches():
         node.check_alive()
-        return rows(node.query([sql], level=level, timeout=5)) == expected
+        r = node.query([sql], level=level, timeout=5)
+        try:
+            got = rows(r)
+        except AssertionError:  # e.g. "no such table" before the CREATE is applied here
+            raise ValueError(f"not readable yet: {r!r}")
+        if got != expected:
+            raise ValueError(f"read {got!r}")
+        return True
     wait_until(f"node {node.id} to read {expected!r} from {sql!r} at level={level}", matches,
                timeout)
 
