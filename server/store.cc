@@ -10,9 +10,11 @@
 
 #include "core/bytes.h"
 #include "core/checksum.h"
+#include "core/json_writer.h"
 #include "core/log.h"
 #include "raft/codec.h"
 #include "server/counters.h"
+#include "server/forward.h"
 #include "sql/executor.h"
 
 namespace uq::server {
@@ -91,6 +93,15 @@ std::string join_answer(JoinOutcome outcome, std::string_view detail) {
 }
 
 }  // namespace
+
+sql::Response Store::failed(const Pending& pending, const std::string& why) {
+  // A strong read that cannot complete is an error status, so a client never takes it for an
+  // empty answer; a write's failure goes in the envelope, as rqlite reports Raft apply errors.
+  if (pending.strong_read) {
+    return sql::Response{503, why + "\n", false};
+  }
+  return sql::error_envelope(why, pending.options);
+}
 
 raft::NodeId raft_id_of(std::string_view id) {
   uint64_t h = checksum(ChecksumDomain::kNodeId, id);
@@ -267,26 +278,69 @@ void Store::stop() {
     cv.notify_all();
   };
   run_on_core([&, this] {
-    auto close = [&, this] {
+    auto close = [this, finish] {
       stopped_ = true;
       fail_pending("node is shutting down");
       transport_->close(finish);
     };
+    auto leave = [this, close] {
+      if (!config_.raft_cluster_remove_shutdown) {
+        close();
+        return;
+      }
+      remove_self(close);
+    };
     bool others = std::any_of(node_->conf().voters.begin(), node_->conf().voters.end(),
                               [this](raft::NodeId v) { return v != self_raft_id_; });
-    if (node_->role() == raft::Role::kLeader && others && config_.raft_shutdown_stepdown) {
-      transfer_leadership("", [close](Status s) {
+    // A leader that leaves (or is asked to step down on shutdown) hands leadership over first,
+    // so the cluster does not wait out an election timeout.
+    if (node_->role() == raft::Role::kLeader && others &&
+        (config_.raft_shutdown_stepdown || config_.raft_cluster_remove_shutdown)) {
+      transfer_leadership("", [leave](Status s) {
         if (!s.is_ok()) {
           UQ_WARN("leadership transfer before shutdown failed: %s", s.message().c_str());
         }
-        close();
+        leave();
       });
       return;
     }
-    close();
+    leave();
   });
   std::unique_lock<std::mutex> lock(mu);
-  cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; });
+  cv.wait_for(lock, std::chrono::seconds(20), [&] { return done; });
+}
+
+void Store::remove_self(std::function<void()> then) {
+  // -raft-cluster-remove-shutdown: ask the leader to remove this node, as DELETE /remove would.
+  auto v = view();
+  if (!v->has_leader || v->leader.id == config_.node_id) {
+    UQ_WARN("cannot leave the cluster on shutdown: no other leader");
+    then();
+    return;
+  }
+  ForwardedRequest request;
+  request.method = "DELETE";
+  request.target = "/remove";
+  request.content_type = "application/json";
+  core::JsonWriter body(&request.body);
+  body.begin_object();
+  body.key("id");
+  body.value_string(config_.node_id);
+  body.end_object();
+  transport_->call(
+      v->leader.raft_addr, static_cast<uint8_t>(PeerMethod::kForward),
+      encode_forward_request(request.view()), std::chrono::seconds(10),
+      [this, then](Result<std::string> answer) {
+        auto response = answer.is_ok() ? decode_forward_response(*answer)
+                                       : Result<ForwardedResponse>(answer.status());
+        if (response.is_ok() && response->status == 200) {
+          UQ_INFO("node %s removed itself from the cluster", config_.node_id.c_str());
+        } else {
+          UQ_WARN("removing this node from the cluster on shutdown failed: %s",
+                  response.is_ok() ? response->body.c_str() : response.status().message().c_str());
+        }
+        then();
+      });
 }
 
 void Store::run_on_core(std::function<void()> fn) {
@@ -485,7 +539,7 @@ void Store::apply_committed(const raft::Entry& entry) {
     pending_.erase(it);
     answered_here = pending.term == entry.term.value;
     if (!answered_here) {
-      pending.done(sql::error_envelope(kLeadershipLost, pending.options));
+      pending.done(failed(pending, kLeadershipLost));
     }
   }
   if (entry.type != raft::EntryType::kNormal) {
@@ -543,7 +597,7 @@ void Store::fail_pending(const std::string& why) {
   pending_.clear();
   for (auto& [index, p] : pending) {
     if (p.done) {
-      p.done(sql::error_envelope(why, p.options));
+      p.done(failed(p, why));
     }
   }
   auto waiters = std::move(commit_waiters_);
@@ -581,7 +635,9 @@ void Store::execute(sql::Command command, sql::ExecOptions options, Done done) {
       return;
     }
     uint64_t index = node_->log().last_index().value;
-    pending_.emplace(index, Pending{node_->term().value, std::move(options), std::move(done)});
+    bool strong_read = command.kind == sql::Kind::kQuery;
+    pending_.emplace(
+        index, Pending{node_->term().value, strong_read, std::move(options), std::move(done)});
     schedule_ready();
   });
 }
@@ -1016,7 +1072,7 @@ void Store::transfer_leadership(std::string id, StatusDone done) {
         }
       }
       if (to.is_zero()) {
-        done(error(Code::kInvalidArgument, "cannot find a voter to transfer leadership to"));
+        done(error(Code::kInvalidArgument, "cannot step down: no other voter in cluster"));
         return;
       }
     } else {

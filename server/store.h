@@ -139,6 +139,7 @@ class Store {
  private:
   struct Pending {
     uint64_t term = 0;
+    bool strong_read = false;
     sql::ExecOptions options;
     Done done;
   };
@@ -157,6 +158,7 @@ class Store {
   };
   class PersistJob;
 
+  static sql::Response failed(const Pending& pending, const std::string& why);
   // Raft core (reactor 0) only.
   void run_on_core(std::function<void()> fn);
   void schedule_ready();
@@ -190,6 +192,7 @@ class Store {
   void notify_round();
   void maybe_bootstrap_expected();
   void bootstrap(std::vector<Member> voters);
+  void remove_self(std::function<void()> then);
   void fatal(const std::string& message);
   void save_power_loss_marker();
 
