@@ -207,6 +207,18 @@ def rows(resp):
     return result.get("values", [])
 
 
+def _die_with_parent():
+    """In the child before exec: SIGKILL it when the test process dies (e.g. killed by ctest's
+    timeout), so that no node outlives its test. Best effort: Linux only."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
 class NodeExited(AssertionError):
     pass
 
@@ -247,7 +259,8 @@ class Node:
             log.write(f"=== start #{self.starts}: {' '.join(self.command())}\n".encode())
             log.flush()
             self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, env=env)
+                                         stdin=subprocess.DEVNULL, env=env,
+                                         preexec_fn=_die_with_parent)
         self.close_client()
         return self
 
