@@ -127,7 +127,11 @@ bool Reactor::post(std::function<void()> fn) {
   if (!posted_.try_push(std::move(fn))) {
     return false;
   }
-  wake();
+  // The owner's loop runs what is posted before it waits again (a zero timeout while the queue
+  // holds anything), so only another thread needs to ring the eventfd.
+  if (t_current != this) {
+    wake();
+  }
   return true;
 }
 

@@ -97,7 +97,7 @@ std::string join_answer(JoinOutcome outcome, std::string_view detail) {
 sql::Response Store::failed(const Pending& pending, const std::string& why) {
   // A strong read that cannot complete is an error status, so a client never takes it for an
   // empty answer; a write's failure goes in the envelope, as rqlite reports Raft apply errors.
-  if (pending.strong_read) {
+  if (pending.command.kind == sql::Kind::kQuery) {
     return sql::Response{503, why + "\n", false};
   }
   return sql::error_envelope(why, pending.options);
@@ -546,6 +546,16 @@ void Store::apply_committed(const raft::Entry& entry) {
     db_.submit_marker(index);
     return;
   }
+  if (answered_here) {
+    // The proposer's own command, kept since it was encoded into this very entry: no need to
+    // decode what it already holds.
+    if (pending.options.raft_index != 0) {
+      pending.options.raft_index = index;
+    }
+    db_.submit_committed(index, pending.command.kind, std::move(pending.command.request),
+                         std::move(pending.options), std::move(pending.done));
+    return;
+  }
   auto command = sql::decode_command(entry.data);
   if (!command.is_ok()) {
     // Checksums make this a bug or a foreign writer, not disk damage; skip it the same way on
@@ -553,14 +563,6 @@ void Store::apply_committed(const raft::Entry& entry) {
     UQ_ERROR("raft: entry %llu does not decode (%s); skipped",
              static_cast<unsigned long long>(index), command.status().to_string().c_str());
     db_.submit_marker(index);
-    return;
-  }
-  if (answered_here) {
-    if (pending.options.raft_index != 0) {
-      pending.options.raft_index = index;
-    }
-    db_.submit_committed(index, command->kind, std::move(command->request),
-                         std::move(pending.options), std::move(pending.done));
     return;
   }
   sql::ExecOptions options = sql::replica_options(*command);
@@ -635,9 +637,8 @@ void Store::execute(sql::Command command, sql::ExecOptions options, Done done) {
       return;
     }
     uint64_t index = node_->log().last_index().value;
-    bool strong_read = command.kind == sql::Kind::kQuery;
-    pending_.emplace(
-        index, Pending{node_->term().value, strong_read, std::move(options), std::move(done)});
+    pending_.emplace(index, Pending{node_->term().value, std::move(command), std::move(options),
+                                    std::move(done)});
     schedule_ready();
   });
 }

@@ -139,7 +139,7 @@ class Store {
  private:
   struct Pending {
     uint64_t term = 0;
-    bool strong_read = false;
+    sql::Command command;  // what the entry holds, encoded
     sql::ExecOptions options;
     Done done;
   };

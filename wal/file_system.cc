@@ -5,9 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 namespace uq::wal {
 
@@ -67,9 +69,19 @@ class PosixFile final : public File {
   }
 
   Status allocate(uint64_t size) override {
+    // Reserve the space first (ENOSPC now, not in the middle of an append), then write the
+    // zeros: fallocate leaves "unwritten" extents, and the first fdatasync after writing into
+    // one must also commit the extent conversion to the journal — measured on this machine's
+    // ext4, 4 KiB write + fdatasync takes 0.23–0.34 ms (p50) on a fallocated file and 0.16 ms
+    // on a zero-filled one.
     int rc = ::posix_fallocate(fd_, 0, static_cast<off_t>(size));
     if (rc != 0) {
       return errno_status("fallocate", path_, rc);
+    }
+    static const std::vector<char> zeros(1u << 20, 0);
+    for (uint64_t offset = 0; offset < size; offset += zeros.size()) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), size - offset));
+      UQ_RETURN_IF_ERROR(write(zeros.data(), n, offset));
     }
     return Status::ok();
   }
