@@ -207,16 +207,10 @@ def rows(resp):
     return result.get("values", [])
 
 
-def _die_with_parent():
-    """In the child before exec: SIGKILL it when the test process dies (e.g. killed by ctest's
-    timeout), so that no node outlives its test. Best effort: Linux only."""
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
+# Prefix that makes a node die (SIGKILL) when the test process that started it dies, e.g. killed
+# by ctest's timeout, so that no node outlives its test. setpriv execs the command (same PID). A
+# preexec_fn would do the same but is unsafe while the workload threads run.
+_DIE_WITH_PARENT = (["setpriv", "--pdeathsig", "KILL"] if shutil.which("setpriv") else [])
 
 
 class NodeExited(AssertionError):
@@ -258,9 +252,9 @@ class Node:
         with open(self.log_path, "ab") as log:
             log.write(f"=== start #{self.starts}: {' '.join(self.command())}\n".encode())
             log.flush()
-            self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, env=env,
-                                         preexec_fn=_die_with_parent)
+            self.proc = subprocess.Popen(_DIE_WITH_PARENT + self.command(), stdout=log,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         env=env)
         self.close_client()
         return self
 
