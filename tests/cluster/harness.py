@@ -42,7 +42,8 @@ REQUEST_TIMEOUT = 15.0
 def binary():
     path = os.environ.get("UQLITED")
     if not path or not os.access(path, os.X_OK):
-        raise RuntimeError("set UQLITED to the uqlited binary (ctest passes $<TARGET_FILE:uqlited>)")
+        raise RuntimeError("set UQLITED to the uqlited binary "
+                           "(ctest passes $<TARGET_FILE:uqlited>)")
     return path
 
 
@@ -76,7 +77,8 @@ def wait_until(what, predicate, timeout, interval=0.05):
         except (OSError, http.client.HTTPException, ValueError, KeyError) as e:
             last = e
         if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout:.1f} s waiting for {what}; last: {last!r}")
+            raise AssertionError(f"timed out after {timeout:.1f} s waiting for {what}; "
+                                 f"last: {last!r}")
         time.sleep(interval)
 
 
@@ -311,7 +313,7 @@ class Node:
         log = self.log_text()
         if UNSUPPORTED_MARKER in log and CLUSTER_OPTIONAL:
             line = next(x for x in log.splitlines() if UNSUPPORTED_MARKER in x)
-            raise unittest.SkipTest(f"waiting for the cluster feature: uqlited says {line.strip()!r}")
+            raise unittest.SkipTest(f"UQ_CLUSTER_OPTIONAL=1 and uqlited says {line.strip()!r}")
         raise NodeExited(f"node {self.id} exited with {self.proc.returncode}:\n{self.log_tail()}")
 
     # --- HTTP ----------------------------------------------------------------------------------

@@ -78,7 +78,8 @@ async function waitForLeader(deadlineMs) {
       if (log.includes(UNSUPPORTED) && process.env.UQ_CLUSTER_OPTIONAL === '1') {
         return { skip: log.split('\n').find((l) => l.includes(UNSUPPORTED)) };
       }
-      throw new Error(`node ${exited.id} exited with ${exited.proc.exitCode}:\n${log.slice(-3000)}`);
+      const tail = log.slice(-3000);
+      throw new Error(`node ${exited.id} exited with ${exited.proc.exitCode}:\n${tail}`);
     }
     try {
       const stores = await Promise.all(nodes.map(statusOf));
@@ -124,7 +125,7 @@ async function startCluster() {
   }
   const found = await waitForLeader(Date.now() + 30000);
   if (found.skip) {
-    skipReason = `waiting for the cluster feature: ${found.skip.trim()}`;
+    skipReason = `UQ_CLUSTER_OPTIONAL=1 and uqlited says: ${found.skip.trim()}`;
     return;
   }
   leader = nodes.find((n) => n.id === found.leaderId);
@@ -157,7 +158,8 @@ after(async () => {
 
 clusterTest('writes and strong reads through a follower are forwarded to the leader', async () => {
   const client = new DataApiClient(follower.url);
-  let results = await client.execute('CREATE TABLE foo (id integer not null primary key, name text)');
+  let results = await client.execute(
+    'CREATE TABLE foo (id integer not null primary key, name text)');
   assert.equal(results.hasError(), false);
   results = await client.execute('INSERT INTO foo(name) VALUES("fiona")');
   assert.equal(results.hasError(), false);
@@ -185,7 +187,8 @@ clusterTest('writes and strong reads with ?redirect follow the 301 to the leader
   assert.equal(raw.headers.get('location'), `${leader.url}/db/execute?redirect`);
   // ...and rqlite-js follows it, re-sending the body to the leader.
   const client = new DataApiClient(follower.url);
-  let response = await client.post('/db/execute?redirect', 'INSERT INTO foo(name) VALUES("declan")');
+  let response = await client.post('/db/execute?redirect',
+    'INSERT INTO foo(name) VALUES("declan")');
   assert.equal(response.status, 200);
   assert.deepEqual(response.body, { results: [{ last_insert_id: 2, rows_affected: 1 }] });
   response = await client.post('/db/query?redirect', ['SELECT name FROM foo ORDER BY id'],

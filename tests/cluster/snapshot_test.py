@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Snapshots (issue 6): with -raft-snap 20 every node snapshots its database and compacts its log
+while writes continue; a node killed and restarted comes back from its snapshot plus the log
+tail; a late joiner, whose missing entries are all compacted away on the leader, receives the
+database by InstallSnapshot exactly once; POST /snapshot and /reap answer as rqlite's do."""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+SNAP = ["-raft-snap", "20"]
+
+
+def debug_var(node, map_name, name):
+    return node.client.get("/debug/vars").json()[map_name][name]
+
+
+def insert_rows(leader, first, count):
+    for i in range(first, first + count):
+        r = leader.execute([["INSERT INTO foo(id, name) VALUES(?, ?)", i, f"name{i}"]])
+        assert r.status == 200 and r.text.startswith('{"results":[{"last_insert_id"'), r
+
+
+def expected_rows(count):
+    return [[i, f"name{i}"] for i in range(1, count + 1)]
+
+
+class Snapshots(unittest.TestCase):
+    def test_snapshots_compact_restart_from_snapshot_and_install_on_a_late_joiner(self):
+        with harness.Cluster("snapshot") as c:
+            leader, followers = harness.start_three(c, extra_flags=SNAP)
+            nodes = [leader] + followers
+            r = leader.execute(["CREATE TABLE foo (id integer not null primary key, name text)"])
+            self.assertEqual(r.text, '{"results":[{}]}')
+            insert_rows(leader, 1, 100)
+            c.wait_applied(leader.applied_index(), nodes)
+
+            # Every node snapshots on its own once 20 entries were applied since the last one.
+            for n in nodes:
+                harness.wait_until(
+                    f"a snapshot on node {n.id}",
+                    lambda n=n: n.store()["raft"]["last_snapshot_index"] > 0 or None, timeout=10)
+                snaps = n.store()["snapshot_store"]["snapshots"]
+                self.assertEqual(len(snaps), 1, f"old snapshots are reaped on node {n.id}: {snaps}")
+
+            # Restart from snapshot + tail after SIGKILL.
+            victim = followers[0]
+            victim.kill()
+            insert_rows(leader, 101, 5)
+            victim.start()
+            victim.wait_ready(timeout=harness.LEADER_TIMEOUT)
+            c.wait_applied(leader.applied_index(), [victim])
+            harness.wait_rows(victim, "SELECT * FROM foo ORDER BY id", expected_rows(105))
+            self.assertIn("restored snapshot at index", victim.log_text())
+
+            # A late joiner needs entries the leader compacted away: it gets one snapshot.
+            n4 = c.start_node(4, join=leader, extra_flags=SNAP).wait_ready(
+                timeout=harness.LEADER_TIMEOUT)
+            c.wait_applied(leader.applied_index(), [n4])
+            harness.wait_rows(n4, "SELECT * FROM foo ORDER BY id", expected_rows(105))
+            self.assertEqual(debug_var(n4, "peers", "snapshots_received"), 1)
+            insert_rows(leader, 106, 3)
+            c.wait_applied(leader.applied_index(), [n4])
+            harness.wait_rows(n4, "SELECT * FROM foo ORDER BY id", expected_rows(108))
+
+            # The same content everywhere.
+            digests = {n.id: harness.hash_rows(n.query(["SELECT * FROM foo ORDER BY id"],
+                                                       level="none"))
+                       for n in nodes + [n4]}
+            self.assertEqual(len(set(digests.values())), 1, digests)
+
+    def test_snapshot_and_reap_endpoints(self):
+        with harness.Cluster("snapshot-endpoints") as c:
+            n1 = c.start_node(1).wait_ready()
+            c.wait_leader([n1])
+            client = n1.client
+            self.assertEqual(client.post("/snapshot").status, 200)  # the bootstrap entries
+            self.assertEqual(client.post("/snapshot").status, 204)  # nothing new since
+            r = n1.execute(["CREATE TABLE t (x)"])
+            self.assertEqual(r.status, 200)
+            self.assertEqual(client.post("/snapshot?trailing_logs=0").status, 200)
+            r = client.post("/reap")
+            self.assertEqual((r.status, r.text),
+                             (200, '{"snapshots_reaped":0,"wals_checkpointed":0}\n'))
+            self.assertEqual(len(n1.store()["snapshot_store"]["snapshots"]), 1)
+            # Restart: the table comes back from the snapshot, not from the (compacted) log.
+            self.assertEqual(n1.stop(), 0)
+            n1.start().wait_ready()
+            c.wait_leader([n1])
+            r = n1.query(["SELECT count(*) FROM t"], level="none")
+            self.assertEqual(r.text,
+                             '{"results":[{"columns":["count(*)"],"types":["integer"],'
+                             '"values":[[0]]}]}')
+
+
+if __name__ == "__main__":
+    harness.main()
