@@ -1,14 +1,19 @@
 #include "sql/database.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 
 #include "core/json_writer.h"
 #include "core/log.h"
 #include "sql/connection.h"
 #include "sql/executor.h"
+#include "sql/snapshot.h"
 #include "sql/sql_text.h"
 
 namespace uq::sql {
@@ -61,6 +66,87 @@ bool all_read_only(Connection* conn, const Request& request) {
   return true;
 }
 
+// The file behind a database path: options.path may be a URI ("file:/dir/db.sqlite?vfs=x").
+std::string file_of(const std::string& path) {
+  if (path.compare(0, 5, "file:") != 0) {
+    return path;
+  }
+  return path.substr(5, path.find_first_of("?#") - 5);
+}
+
+std::string dir_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) {
+    return ".";
+  }
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// A read-only URI for `path` with immutable=1: SQLite takes no locks and creates no -wal or -shm
+// beside a file that is about to be renamed into place.
+std::string immutable_uri(const std::string& path) {
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '?' || c == '#' || c == '%') {
+      char hex[4];
+      std::snprintf(hex, sizeof(hex), "%%%02X", static_cast<unsigned char>(c));
+      uri += hex;
+    } else {
+      uri += c;
+    }
+  }
+  return uri + "?immutable=1";
+}
+
+// The checks a candidate file passes before it may replace the database: the SQLite header, its
+// XXH3 when the caller knows it, and PRAGMA integrity_check.
+Status verify_database_file(const std::string& path, uint64_t expected_checksum) {
+  static constexpr char kHeader[] = "SQLite format 3";  // 16 bytes with its NUL
+  char header[sizeof(kHeader)] = {};
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return error(Code::kIoError, "open " + path + ": " + std::strerror(errno));
+  }
+  ssize_t n = ::pread(fd, header, sizeof(header), 0);
+  ::close(fd);
+  if (n != static_cast<ssize_t>(sizeof(header)) || std::memcmp(header, kHeader, sizeof(header))) {
+    return error(Code::kCorruption, path + ": not a SQLite database (bad header)");
+  }
+  if (expected_checksum != 0) {
+    auto digest = digest_file(path, /*fsync_file=*/false);
+    if (!digest.is_ok()) {
+      return digest.status();
+    }
+    if (digest->checksum != expected_checksum) {
+      return error(Code::kCorruption, path + ": checksum mismatch");
+    }
+  }
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(immutable_uri(path).c_str(), &db,
+                           SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::string verdict;
+  if (rc == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr);
+    // The first row is "ok" or the first problem found.
+    if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(stmt, 0);
+      verdict = text != nullptr ? reinterpret_cast<const char*>(text) : "";
+      rc = SQLITE_OK;
+    }
+    sqlite3_finalize(stmt);
+  }
+  std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  sqlite3_close_v2(db);
+  if (rc != SQLITE_OK) {
+    return error(Code::kCorruption, path + ": integrity_check failed: " + message);
+  }
+  if (verdict != "ok") {
+    return error(Code::kCorruption, path + ": integrity_check: " + verdict);
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 struct Database::WriteJob {
@@ -70,6 +156,8 @@ struct Database::WriteJob {
   Done done;
   uint64_t index = 0;   // Raft log index, 0 when not from the log
   bool marker = false;  // advances the applied index only
+  // Set for a control job (snapshot, restore): runs alone on the apply thread between batches.
+  std::function<void()> control;
 };
 
 struct Database::ReadJob {
@@ -204,39 +292,47 @@ Database::Database(const DatabaseOptions& options) : options_(options) {}
 
 Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& options) {
   std::unique_ptr<Database> db(new Database(options));
+  UQ_RETURN_IF_ERROR(db->open_connections());
+  db->rw_pragmas_ = read_pragmas(db->writer_.get());
+  db->ro_pragmas_ = read_pragmas(db->readers_[0].get());
+
+  db->apply_thread_ = std::thread([d = db.get()] { d->apply_main(); });
+  for (size_t i = 0; i < db->readers_.size(); ++i) {
+    db->reader_threads_.emplace_back([d = db.get(), i] { d->reader_main(i); });
+  }
+  return db;
+}
+
+// Opens the writer and the readers. At open(), and on the apply thread during a restore while
+// the readers are paused (readers_ keeps its size: slot i belongs to reader thread i).
+Status Database::open_connections() {
   ConnectionOptions co;
-  co.path = options.path;
-  co.foreign_keys = options.foreign_keys;
-  co.synchronous_full = options.fsync_on_commit;
+  co.path = options_.path;
+  co.foreign_keys = options_.foreign_keys;
+  co.synchronous_full = options_.fsync_on_commit;
   co.wal_autocheckpoint = 0;
   auto writer = Connection::open(co);
   if (!writer.is_ok()) {
     return writer.status();
   }
-  db->writer_ = std::move(writer.value());
-  db->page_size_ =
-      std::max<int64_t>(512, std::atoll(db->writer_->pragma_value("page_size").c_str()));
+  writer_ = std::move(writer.value());
+  page_size_ = std::max<int64_t>(512, std::atoll(writer_->pragma_value("page_size").c_str()));
   // Installed after wal_autocheckpoint=0 (which replaces any hook): we checkpoint ourselves.
-  sqlite3_wal_hook(db->writer_->db(), &Database::on_wal_commit, db.get());
-  db->rw_pragmas_ = read_pragmas(db->writer_.get());
+  sqlite3_wal_hook(writer_->db(), &Database::on_wal_commit, this);
 
   co.read_only = true;
   co.wal_autocheckpoint = 1000;
-  int readers = std::max(1, std::min(options.reader_threads, options.max_readers));
-  for (int i = 0; i < readers; ++i) {
+  size_t readers =
+      static_cast<size_t>(std::max(1, std::min(options_.reader_threads, options_.max_readers)));
+  readers_.resize(readers);
+  for (size_t i = 0; i < readers; ++i) {
     auto reader = Connection::open(co);
     if (!reader.is_ok()) {
       return reader.status();
     }
-    db->readers_.push_back(std::move(reader.value()));
+    readers_[i] = std::move(reader.value());
   }
-  db->ro_pragmas_ = read_pragmas(db->readers_[0].get());
-
-  db->apply_thread_ = std::thread([d = db.get()] { d->apply_main(); });
-  for (auto& reader : db->readers_) {
-    db->reader_threads_.emplace_back([d = db.get(), c = reader.get()] { d->reader_main(c); });
-  }
-  return db;
+  return Status::ok();
 }
 
 Database::~Database() {
@@ -332,6 +428,7 @@ bool Database::submit_classify(Request&& request, ClassifyDone done) {
 
 void Database::apply_main() {
   std::vector<WriteJob> batch;
+  std::function<void()> control;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(write_mu_);
@@ -339,11 +436,22 @@ void Database::apply_main() {
       if (write_queue_.empty()) {
         return;  // closing and drained
       }
-      size_t n = std::min(write_queue_.size(), options_.group_max_requests);
-      for (size_t i = 0; i < n; ++i) {
-        batch.push_back(std::move(write_queue_.front()));
+      if (write_queue_.front().control) {
+        control = std::move(write_queue_.front().control);
         write_queue_.pop_front();
+      } else {
+        // A batch ends before a control job, so the job sees exactly the writes queued before it.
+        size_t n = std::min(write_queue_.size(), options_.group_max_requests);
+        for (size_t i = 0; i < n && !write_queue_.front().control; ++i) {
+          batch.push_back(std::move(write_queue_.front()));
+          write_queue_.pop_front();
+        }
       }
+    }
+    if (control) {
+      control();
+      control = nullptr;
+      continue;
     }
     ApplyLoop(this, &batch).run();
     uint64_t applied = 0;
@@ -361,16 +469,20 @@ void Database::apply_main() {
   }
 }
 
-void Database::reader_main(Connection* conn) {
-  Executor exec(conn);
+void Database::reader_main(size_t reader) {
   std::vector<ReadJob> batch;
   for (;;) {
+    Connection* conn = nullptr;
     {
       std::unique_lock<std::mutex> lock(read_mu_);
-      read_cv_.wait(lock, [this] { return !read_queue_.empty() || read_closing_; });
+      read_cv_.wait(lock,
+                    [this] { return !readers_paused_ && (!read_queue_.empty() || read_closing_); });
       if (read_queue_.empty()) {
         return;
       }
+      // Taken under read_mu_: a restore replaces the connection only while readers are paused.
+      conn = readers_[reader].get();
+      ++readers_busy_;
       // Take this reader's share of what is waiting in one go: one lock and at most one wake-up
       // per batch instead of per request, while the other readers still get work.
       size_t share = std::max<size_t>(1, read_queue_.size() / readers_.size());
@@ -379,10 +491,17 @@ void Database::reader_main(Connection* conn) {
         read_queue_.pop_front();
       }
     }
+    Executor exec(conn);
     for (ReadJob& job : batch) {
       run_read_job(&exec, conn, &job);
     }
     batch.clear();
+    {
+      std::lock_guard<std::mutex> lock(read_mu_);
+      if (--readers_busy_ == 0 && readers_paused_) {
+        readers_idle_cv_.notify_all();
+      }
+    }
   }
 }
 
@@ -443,6 +562,139 @@ DatabaseStats Database::stats() const {
   s.group_recoveries = group_recoveries_.load(std::memory_order_relaxed);
   s.checkpoints = checkpoints_.load(std::memory_order_relaxed);
   return s;
+}
+
+bool Database::submit_control(std::function<void()> job) {
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    if (write_closing_) {
+      return false;
+    }
+    WriteJob w{Kind::kExecute, {}, {}, nullptr, 0, false};
+    w.control = std::move(job);
+    write_queue_.push_back(std::move(w));
+  }
+  write_cv_.notify_one();
+  return true;
+}
+
+void Database::submit_snapshot(std::string path, std::function<void(Result<SnapshotResult>)> done) {
+  auto shared_done = std::make_shared<std::function<void(Result<SnapshotResult>)>>(std::move(done));
+  bool queued = submit_control([this, path, shared_done] { (*shared_done)(write_snapshot(path)); });
+  if (!queued) {
+    (*shared_done)(error(Code::kUnavailable, "database is closed"));
+  }
+}
+
+void Database::submit_restore(std::string path, uint64_t index, uint64_t expected_checksum,
+                              std::function<void(Status)> done) {
+  auto shared_done = std::make_shared<std::function<void(Status)>>(std::move(done));
+  bool queued = submit_control([this, path, index, expected_checksum, shared_done] {
+    (*shared_done)(restore_from(path, index, expected_checksum));
+  });
+  if (!queued) {
+    (*shared_done)(error(Code::kUnavailable, "database is closed"));
+  }
+}
+
+// On the apply thread between batches: no transaction is open, so VACUUM INTO copies exactly the
+// state at applied_index().
+Result<SnapshotResult> Database::write_snapshot(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    return error(Code::kInvalidArgument, "snapshot " + path + ": file exists");
+  }
+  uint64_t index = applied_index_.load(std::memory_order_acquire);
+  char* sql = sqlite3_mprintf("VACUUM INTO %Q", path.c_str());
+  UQ_CHECK(sql != nullptr, "sqlite3_mprintf out of memory");
+  char* err = nullptr;
+  int rc = sqlite3_exec(writer_->db(), sql, nullptr, nullptr, &err);
+  sqlite3_free(sql);
+  Status status;
+  if (rc != SQLITE_OK) {
+    status =
+        error(Code::kIoError,
+              "snapshot " + path + ": VACUUM INTO: " + (err != nullptr ? err : sqlite3_errstr(rc)));
+  }
+  sqlite3_free(err);
+  Result<FileDigest> digest = FileDigest{};
+  if (status.is_ok()) {
+    digest = digest_file(path, /*fsync_file=*/true);
+    status = digest.is_ok() ? fsync_dir(dir_of(path)) : digest.status();
+  }
+  if (!status.is_ok()) {
+    ::unlink(path.c_str());
+    return status;
+  }
+  return SnapshotResult{index, digest->bytes, digest->checksum};
+}
+
+Status Database::restore_from(const std::string& path, uint64_t index, uint64_t expected_checksum) {
+  std::string db_file = file_of(options_.path);
+  if (path == db_file) {
+    return error(Code::kInvalidArgument, "restore from the database file itself");
+  }
+  UQ_RETURN_IF_ERROR(verify_database_file(path, expected_checksum));
+  pause_readers();
+  Status swapped = swap_in_file(path);
+  Status reopened = open_connections();
+  // After a successful rename the old database is gone: there is nothing left to serve.
+  UQ_CHECK(reopened.is_ok(), "reopen %s after restore: %s", options_.path.c_str(),
+           reopened.to_string().c_str());
+  if (swapped.is_ok()) {
+    wal_pages_.store(0, std::memory_order_relaxed);
+    applied_index_.store(index, std::memory_order_release);
+  }
+  resume_readers();
+  if (!swapped.is_ok()) {
+    return swapped;
+  }
+  UQ_INFO("sql: restored %s from %s at index %llu", options_.path.c_str(), path.c_str(),
+          static_cast<unsigned long long>(index));
+  if (applied_hook_) {
+    applied_hook_(index);
+  }
+  return Status::ok();
+}
+
+// Closes every connection and renames `path` over the database file. On failure the old file
+// is still in place (the rename is the last step that can fail), ready to be reopened.
+Status Database::swap_in_file(const std::string& path) {
+  for (auto& reader : readers_) {
+    reader.reset();
+  }
+  // The last connection to close checkpoints the WAL into the old file and deletes it.
+  writer_.reset();
+  std::string db_file = file_of(options_.path);
+  for (const char* suffix : {"-wal", "-shm"}) {
+    std::string side = db_file + suffix;
+    if (::unlink(side.c_str()) != 0 && errno != ENOENT) {
+      return error(Code::kIoError, "unlink " + side + ": " + std::strerror(errno));
+    }
+  }
+  if (::rename(path.c_str(), db_file.c_str()) != 0) {
+    return error(Code::kIoError, "rename " + path + " to " + db_file + ": " + std::strerror(errno));
+  }
+  // From here the new file is the database, whatever else fails.
+  Status synced = fsync_dir(dir_of(db_file));
+  if (!synced.is_ok()) {
+    UQ_WARN("sql: restore: %s (the rename may not survive a crash)", synced.to_string().c_str());
+  }
+  return Status::ok();
+}
+
+void Database::pause_readers() {
+  std::unique_lock<std::mutex> lock(read_mu_);
+  readers_paused_ = true;
+  readers_idle_cv_.wait(lock, [this] { return readers_busy_ == 0; });
+}
+
+void Database::resume_readers() {
+  {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    readers_paused_ = false;
+  }
+  read_cv_.notify_all();
 }
 
 }  // namespace uq::sql

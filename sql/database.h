@@ -9,6 +9,11 @@
 // Thread: every public method is thread-safe. `done` callbacks run on the apply thread (writes) or
 // a reader thread (reads, classification): they must be quick and must not call back into the
 // Database synchronously in a way that waits for it.
+// Snapshots and restore (submit_snapshot, submit_restore) are control jobs in the write queue:
+// they run on the apply thread between batches, so a copy holds exactly the state at
+// applied_index() and a restore takes effect before any write queued after it. A restore pauses
+// the readers (reads queued meanwhile wait and run against the new data), closes every
+// connection, renames the verified file over the database and reopens with the same options.
 // Errors: SQL errors are inside the response body; open() fails with kIoError if a connection
 // cannot be opened or configured. If SQLite rolls back a group transaction on its own (e.g. ON
 // CONFLICT ROLLBACK, I/O error at COMMIT) the affected requests are re-run one by one in
@@ -35,6 +40,13 @@ namespace uq::sql {
 
 class Connection;
 class Executor;
+
+// What submit_snapshot wrote: the applied index the copy holds, its size and XXH3 (kSnapshot).
+struct SnapshotResult {
+  uint64_t index;
+  uint64_t bytes;
+  uint64_t checksum;
+};
 
 struct DatabaseOptions {
   std::string path;
@@ -97,6 +109,24 @@ class Database {
   // read; a statement that fails to prepare counts as a write, §15 quirk 17)?
   bool submit_classify(Request&& request, ClassifyDone done);
 
+  // Queued behind the writes already submitted; runs on the apply thread between batches. Writes
+  // a consistent copy of the database to `path` (VACUUM INTO: compact, rollback-journal mode,
+  // must not exist yet), fdatasyncs it and its directory, computes its XXH3 (kSnapshot), and
+  // calls done with applied_index() at that moment — or an error (the file is removed). Once the
+  // database is closed, done(kUnavailable) runs at once on the calling thread.
+  void submit_snapshot(std::string path, std::function<void(Result<SnapshotResult>)> done);
+  // Queued behind the writes already submitted. Replaces the database with the file at `path`
+  // and sets applied_index() to `index`. The file is verified first (SQLite header, PRAGMA
+  // integrity_check == "ok" on a read-only immutable open, and its XXH3 when
+  // expected_checksum != 0); then the readers finish what they run and wait, every connection is
+  // closed, the -wal and -shm files are deleted, `path` is renamed over the database file (so it
+  // is consumed: pass a copy of a file you keep; it must be on the same filesystem) and the
+  // connections reopen. The applied hook then runs with `index`. done(error) leaves the old
+  // database in service with its applied index; a failure to reopen after the rename stops the
+  // process (UQ_CHECK), since the node then has no database to serve and must restore at start.
+  void submit_restore(std::string path, uint64_t index, uint64_t expected_checksum,
+                      std::function<void(Status)> done);
+
   // Drains the queues (every accepted request gets its `done`), then joins the threads.
   // Idempotent.
   void close();
@@ -112,7 +142,15 @@ class Database {
   class ApplyLoop;
 
   explicit Database(const DatabaseOptions& options);
-  void reader_main(Connection* conn);
+  Status open_connections();
+  // Queues a control job (snapshot, restore) for the apply thread; false when closing.
+  bool submit_control(std::function<void()> job);
+  Result<SnapshotResult> write_snapshot(const std::string& path);
+  Status restore_from(const std::string& path, uint64_t index, uint64_t expected_checksum);
+  Status swap_in_file(const std::string& path);
+  void pause_readers();
+  void resume_readers();
+  void reader_main(size_t reader);
   void run_read_job(Executor* exec, Connection* conn, ReadJob* job);
   void apply_main();
   void maybe_checkpoint();
@@ -131,6 +169,11 @@ class Database {
   std::condition_variable read_cv_;
   std::deque<ReadJob> read_queue_;  // guarded by read_mu_
   bool read_closing_ = false;       // guarded by read_mu_
+  // A restore sets readers_paused_ and waits on readers_idle_cv_ until no reader runs a batch
+  // (readers_busy_ == 0) before it closes their connections.
+  bool readers_paused_ = false;  // guarded by read_mu_
+  int readers_busy_ = 0;         // guarded by read_mu_
+  std::condition_variable readers_idle_cv_;
 
   std::thread apply_thread_;
   std::vector<std::thread> reader_threads_;
