@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -291,6 +292,42 @@ TEST(DatabaseSnapshot, SubmitAfterCloseFailsAtOnce) {
   EXPECT_EQ(r.status().code(), Code::kUnavailable);
   Status s = restore(h.db(), h.dir() + "/x.db", 1, 0);
   EXPECT_EQ(s.code(), Code::kUnavailable);
+}
+
+// Not a test: timing figures for the report (run with --gtest_also_run_disabled_tests
+// --gtest_filter='*Timing*'). UQ_SNAPSHOT_BENCH_MB sets the database size (default 100).
+TEST(DatabaseSnapshot, DISABLED_TimingOfSnapshotAndRestore) {
+  const char* env = std::getenv("UQ_SNAPSHOT_BENCH_MB");
+  int64_t mb = env != nullptr ? std::atoll(env) : 100;
+  DatabaseOptions options;
+  options.fsync_on_commit = false;  // as uqlited runs it
+  DbHarness h(options);
+  commit_sql(h.db(), 1, "CREATE TABLE t(x INTEGER PRIMARY KEY, pad BLOB)");
+  // 1000 rows of 1 KiB per entry: randomblob keeps the pages incompressible and full.
+  uint64_t entries = static_cast<uint64_t>(mb);
+  for (uint64_t i = 2; i <= entries + 1; ++i) {
+    commit_sql(h.db(), i,
+               "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 1000) "
+               "INSERT INTO t(pad) SELECT randomblob(1000) FROM c");
+  }
+  wait_applied(h.db(), entries + 1);
+  std::string path = h.dir() + "/bench.db";
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = snapshot(h.db(), path);
+  auto t1 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  std::string incoming = h.dir() + "/incoming.db";
+  fs::copy_file(path, incoming);
+  auto t2 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(restore(h.db(), incoming, r->index, r->checksum).is_ok());
+  auto t3 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(restore(h.db(), path, r->index, 0).is_ok());
+  auto t4 = std::chrono::steady_clock::now();
+  auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  std::printf("snapshot: %.1f MB in %lld ms (VACUUM INTO + fdatasync + XXH3)\n",
+              static_cast<double>(r->bytes) / 1e6, static_cast<long long>(ms(t1 - t0)));
+  std::printf("restore with checksum: %lld ms; without checksum: %lld ms\n",
+              static_cast<long long>(ms(t3 - t2)), static_cast<long long>(ms(t4 - t3)));
 }
 
 // ---- SnapshotStore ----
