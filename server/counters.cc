@@ -47,7 +47,9 @@ const Spec kCounters[] = {
       "executions", "execution_errors", "query_errors"}},
     {"cluster", {"num_join_req", "num_client_force_new_conn", "num_get_node_api_req"}},
     // uqlite's own: the node-to-node port.
-    {"peers", {"num_notify_req", "num_bad_messages", "stale_connections_replaced"}},
+    {"peers",
+     {"num_notify_req", "num_bad_messages", "stale_connections_replaced", "snapshots_sent",
+      "snapshots_received"}},
     {"proxy", {"forwarded", "forward_errors"}},
     {"queue", {"num_batches", "num_statements"}},
     {"uploader",

@@ -118,7 +118,7 @@ JsonNode store_section(Node& node) {
   store["node_id"] = config.node_id;
   store["addr"] = raft_addr;
   store["open"] = JsonNode::object();  // rqlite emits {} for an open store (quirk 19)
-  store["ready"] = view->has_leader;
+  store["ready"] = view->has_leader && st.caught_up();
   store["leader"]["addr"] = view->has_leader ? view->leader.raft_addr : "";
   store["leader"]["node_id"] = view->has_leader ? view->leader.id : "";
   store["nodes"] = JsonNode::array();
@@ -138,8 +138,10 @@ JsonNode store_section(Node& node) {
   raft["last_log_index"] = static_cast<int64_t>(numbers.last_log_index);
   raft["last_log_term"] = static_cast<int64_t>(numbers.last_log_term);
   raft["fsm_pending"] = std::max<int64_t>(0, static_cast<int64_t>(numbers.commit_index) - applied);
-  raft["last_snapshot_index"] = 0;
-  raft["last_snapshot_term"] = 0;
+  std::vector<sql::SnapshotMeta> snapshots = st.snapshot_list();
+  raft["last_snapshot_index"] =
+      static_cast<int64_t>(snapshots.empty() ? 0 : snapshots.back().index);
+  raft["last_snapshot_term"] = static_cast<int64_t>(snapshots.empty() ? 0 : snapshots.back().term);
   if (view->role == raft::Role::kLeader) {
     raft["last_contact"] = 0;
   } else if (numbers.last_contact_ms < 0) {
@@ -168,6 +170,14 @@ JsonNode store_section(Node& node) {
   store["dir"] = config.data_dir;
   store["snapshot_store"]["dir"] = config.data_dir + "/snapshots";
   store["snapshot_store"]["snapshots"] = JsonNode::array();
+  for (const sql::SnapshotMeta& meta : snapshots) {
+    JsonNode entry = JsonNode::fields();
+    entry.add_field("id", std::to_string(meta.term) + "-" + std::to_string(meta.index));
+    entry.add_field("index", static_cast<int64_t>(meta.index));
+    entry.add_field("term", static_cast<int64_t>(meta.term));
+    entry.add_field("size", static_cast<int64_t>(meta.db_bytes));
+    store["snapshot_store"]["snapshots"].push_back(std::move(entry));
+  }
   store["cdc"]["enabled"] = false;
   store["cdc"]["registered"] = false;
 
@@ -453,6 +463,39 @@ void HttpApi::handle_remove(const Call& call) {
   });
 }
 
+void HttpApi::handle_snapshot(const Call& call) {
+  node_.counters().add("http", "user_snapshots");
+  net::HttpResponder responder = call.responder;
+  node_.store().request_snapshot([this, responder](const Status& s) {
+    run_on_reactor([this, responder, s] {
+      if (s.is_ok()) {
+        reply_empty(responder, 200, false);
+      } else if (s.code() == Code::kNotFound) {
+        reply_empty(responder, 204, false);  // nothing new to snapshot (spec §6.9)
+      } else {
+        reply_text_error(responder, 500, s.message());
+      }
+    });
+  });
+}
+
+void HttpApi::handle_reap(const Call& call) {
+  node_.counters().add("http", "user_reaps");
+  net::HttpResponder responder = call.responder;
+  node_.store().reap_snapshots([this, responder](Result<size_t> reaped) {
+    run_on_reactor([this, responder, reaped = std::move(reaped)] {
+      if (!reaped.is_ok()) {
+        reply_text_error(responder, 500, reaped.status().message());
+        return;
+      }
+      JsonNode body = JsonNode::fields();
+      body.add_field("snapshots_reaped", static_cast<int64_t>(*reaped));
+      body.add_field("wals_checkpointed", static_cast<int64_t>(0));
+      reply_json(responder, body.encode(false) + "\n", false);
+    });
+  });
+}
+
 void HttpApi::handle_readyz(const Call& call) {
   node_.counters().add("http", "num_readyz");
   if (call.params.has("noleader")) {
@@ -473,6 +516,10 @@ void HttpApi::handle_readyz(const Call& call) {
         const ProbedNode& leader = probed.at(0);
         if (!leader.reachable) {
           reply_text(responder, 503, "[+]node ok\n[+]leader not contactable: " + leader.error);
+          return;
+        }
+        if (!node_.store().caught_up()) {
+          reply_text(responder, 503, "[+]node ok\n[+]leader ok\n[+]store not ready");
           return;
         }
         readyz_after_leader(responder, sync, sync ? leader.commit_index : 0,

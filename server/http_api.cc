@@ -311,10 +311,10 @@ void HttpApi::handle(const net::HttpRequest& request, net::HttpResponder respond
       handle_unimplemented(call, "boot");
       return;
     case Route::kSnapshot:
-      handle_unimplemented(call, "snapshot");
+      handle_snapshot(call);
       return;
     case Route::kReap:
-      handle_unimplemented(call, "reap");
+      handle_reap(call);
       return;
     case Route::kRemove:
       handle_remove(call);

@@ -104,6 +104,8 @@ class HttpApi {
   void handle_leader(const Call& call);
   void handle_readyz(const Call& call);
   void handle_remove(const Call& call);
+  void handle_snapshot(const Call& call);
+  void handle_reap(const Call& call);
   // Asks every member at once for its API address and version; done runs on this reactor with
   // the results in the members' order.
   void probe_members(std::vector<Member> members, std::chrono::milliseconds timeout,

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include "core/bytes.h"
@@ -25,35 +26,6 @@ constexpr uint8_t kMemberVersion = 1;
 constexpr const char* kLeadershipLost = "leadership lost while committing log";
 constexpr const char* kPowerLossEnv = "UQ_TEST_POWER_LOSS";
 constexpr const char* kPowerLossFile = "test-synced-index";
-// One-way payloads on the node-to-node port start with a tag.
-constexpr char kTagRaft = 'R';
-constexpr char kTagMembers = 'M';
-
-std::string encode_member(const Member& m) {
-  std::string out;
-  core::put_u8(&out, kMemberVersion);
-  core::put_bytes_varint(&out, m.id);
-  core::put_bytes_varint(&out, m.raft_addr);
-  core::put_bytes_varint(&out, m.api_addr);
-  core::put_u8(&out, m.voter ? 1 : 0);
-  return out;
-}
-
-std::optional<Member> decode_member(std::string_view bytes) {
-  core::ByteReader r(bytes);
-  Member m;
-  if (r.u8() != kMemberVersion) {
-    return std::nullopt;
-  }
-  m.id = r.bytes_varint();
-  m.raft_addr = r.bytes_varint();
-  m.api_addr = r.bytes_varint();
-  m.voter = r.u8() != 0;
-  if (!r.ok() || r.remaining() != 0 || m.id.empty()) {
-    return std::nullopt;
-  }
-  return m;
-}
 
 std::vector<std::string> split_list(const std::string& list) {
   std::vector<std::string> out;
@@ -103,6 +75,32 @@ sql::Response Store::failed(const Pending& pending, const std::string& why) {
   return sql::error_envelope(why, pending.options);
 }
 
+std::string encode_member(const Member& m) {
+  std::string out;
+  core::put_u8(&out, kMemberVersion);
+  core::put_bytes_varint(&out, m.id);
+  core::put_bytes_varint(&out, m.raft_addr);
+  core::put_bytes_varint(&out, m.api_addr);
+  core::put_u8(&out, m.voter ? 1 : 0);
+  return out;
+}
+
+std::optional<Member> decode_member(std::string_view bytes) {
+  core::ByteReader r(bytes);
+  Member m;
+  if (r.u8() != kMemberVersion) {
+    return std::nullopt;
+  }
+  m.id = r.bytes_varint();
+  m.raft_addr = r.bytes_varint();
+  m.api_addr = r.bytes_varint();
+  m.voter = r.u8() != 0;
+  if (!r.ok() || r.remaining() != 0 || m.id.empty()) {
+    return std::nullopt;
+  }
+  return m;
+}
+
 raft::NodeId raft_id_of(std::string_view id) {
   uint64_t h = checksum(ChecksumDomain::kNodeId, id);
   return raft::NodeId(h == 0 ? 1 : h);
@@ -125,6 +123,7 @@ class Store::PersistJob final : public wal::AppendRequest {
   std::vector<wal::Entry> wal_entries;
   raft::PersistMark mark;
   std::vector<raft::Message> after;
+  std::optional<raft::SnapshotMeta> snapshot;  // the log restarts after it
   bool submitted = false;
   bool durable = false;
 
@@ -176,12 +175,22 @@ Status Store::open(const std::string& raft_dir) {
     }
   }
 
+  std::string snapshot_dir = (std::filesystem::path(raft_dir).parent_path() / "snapshots").string();
+  auto snapshots = sql::SnapshotStore::open(snapshot_dir);
+  if (!snapshots.is_ok()) {
+    return snapshots.status();
+  }
+  snapshots_ = std::move(*snapshots);
   raft::DurableState durable;
+  UQ_RETURN_IF_ERROR(load_snapshot(&durable));
   durable.hard_state =
       raft::HardState{raft::Term(saved_hard_state_.term), raft::NodeId(saved_hard_state_.vote),
-                      raft::LogIndex(saved_hard_state_.commit)};
-  if (log_->last_index() >= log_->first_index()) {
-    auto entries = log_->read(log_->first_index(), log_->last_index() + 1, SIZE_MAX);
+                      raft::LogIndex(std::max(saved_hard_state_.commit, snapshot_index_))};
+  // Entries the snapshot covers may still be in the log (a crash between the snapshot and the
+  // compaction behind it): the log starts after the snapshot.
+  uint64_t first = std::max(log_->first_index(), snapshot_index_ + 1);
+  if (log_->last_index() >= first) {
+    auto entries = log_->read(first, log_->last_index() + 1, SIZE_MAX);
     if (!entries.is_ok()) {
       return entries.status();
     }
@@ -202,7 +211,7 @@ Status Store::open(const std::string& raft_dir) {
   raft_config_.check_quorum = true;
   raft_config_.seed = static_cast<uint64_t>(steady_ms()) ^ self_raft_id_.value;
 
-  bool fresh = durable.entries.empty() && saved_hard_state_.term == 0;
+  bool fresh = durable.entries.empty() && saved_hard_state_.term == 0 && snapshot_index_ == 0;
   join_targets_ = split_list(config_.join);
   if (fresh && join_targets_.empty() && config_.bootstrap_expect == 0 && !config_.raft_non_voter) {
     node_ = std::make_unique<raft::Node>(raft_config_, raft::DurableState{});
@@ -225,7 +234,18 @@ Status Store::open(const std::string& raft_dir) {
                      "another one; remove its data directory to join");
   }
   committer_ = std::make_unique<wal::GroupCommitter>(log_->max_batch_bytes());
+  boot_last_index_ = node_->log().last_index().value;
+  boot_time_ = std::chrono::steady_clock::now();
   return Status::ok();
+}
+
+bool Store::caught_up() const {
+  // Entries found at boot may have been uncommitted and then replaced by a new leader's; once
+  // the cluster commits past them, or after a bound, the node counts as caught up anyway.
+  constexpr auto kGiveUp = std::chrono::seconds(10);
+  return db_.applied_index() >= boot_last_index_ ||
+         commit_.load(std::memory_order_relaxed) > boot_last_index_ ||
+         std::chrono::steady_clock::now() - boot_time_ > kGiveUp;
 }
 
 Status Store::attach(core::Reactor& reactor, ForwardHandler forward_handler) {
@@ -411,8 +431,7 @@ void Store::handle_ready(raft::Ready& rd) {
     }
   }
   if (rd.snapshot) {
-    UQ_ERROR("raft: snapshot install requested at index %llu, which this build cannot do",
-             static_cast<unsigned long long>(rd.snapshot->index.value));
+    install_snapshot(*rd.snapshot);
   }
   queue_persist(rd);
   for (const raft::Entry& e : rd.committed_entries) {
@@ -437,6 +456,7 @@ void Store::queue_persist(raft::Ready& rd) {
         wal::Entry{e.index.value, e.term.value, static_cast<uint8_t>(e.type), e.data});
   }
   job->entries = job->wal_entries;
+  job->snapshot = rd.snapshot;
   if (rd.hard_state) {
     wal::HardState hs{rd.hard_state->term.value, rd.hard_state->vote.value,
                       rd.hard_state->commit.value};
@@ -462,6 +482,16 @@ void Store::pump_persist() {
         next_index = job->wal_entries.back().index + 1;
       }
       continue;
+    }
+    if (job->snapshot) {
+      // An installed snapshot replaces the log below it; as with a truncation, only once
+      // everything written before has landed.
+      if (committer_->has_queued() || committer_->in_flight()) {
+        break;
+      }
+      install_snapshot_in_log(*job->snapshot);
+      job->snapshot.reset();
+      next_index = log_->last_index() + 1;
     }
     if (job->wal_entries.empty()) {
       job->submitted = true;
@@ -510,6 +540,22 @@ void Store::finish_persist_jobs() {
       return;
     }
     schedule_ready();
+  }
+}
+
+void Store::install_snapshot_in_log(const raft::SnapshotMeta& snapshot) {
+  uint64_t index = snapshot.index.value;
+  uint64_t term = snapshot.term.value;
+  auto held = log_->term_at(index);
+  Status status;
+  if (log_->last_index() >= log_->first_index() && !(held.is_ok() && *held == term)) {
+    status = log_->truncate_suffix(log_->first_index());  // nothing here agrees with it
+  }
+  if (status.is_ok()) {
+    status = log_->compact_prefix(index, term);
+  }
+  if (!status.is_ok()) {
+    fatal("replacing the Raft log by a snapshot failed: " + status.to_string());
   }
 }
 
@@ -764,6 +810,10 @@ void Store::send_message(const raft::Message& m) {
     node_->report_unreachable(m.to);
     return;
   }
+  if (m.type == raft::MessageType::kSnapshot) {
+    send_snapshot(m, it->second.raft_addr);  // the file goes first, the message after it
+    return;
+  }
   std::string bytes(1, kTagRaft);
   raft::encode_message(m, &bytes);
   transport_->send(it->second.raft_addr, std::move(bytes));
@@ -888,6 +938,9 @@ void Store::on_peer_request(uint8_t method, std::string_view payload,
       });
       return;
     }
+    case PeerMethod::kSnapshotChunk:
+      handle_snapshot_chunk(payload, std::move(reply));
+      return;
     case PeerMethod::kMeta: {
       counters_.add("cluster", "num_get_node_api_req");
       std::string out;
@@ -936,6 +989,7 @@ void Store::tick() {
   if (node_->role() == raft::Role::kLeader) {
     introduce_members();
   }
+  maybe_auto_snapshot();
   schedule_ready();
   {
     net::PeerStats stats = transport_->stats();
@@ -1016,6 +1070,7 @@ void Store::publish_numbers() {
   last_index_.store(node_->log().last_index().value, std::memory_order_relaxed);
   last_term_.store(node_->log().last_term().value, std::memory_order_relaxed);
   first_index_.store(log_->first_index(), std::memory_order_relaxed);
+  snapshot_index_published_.store(snapshot_index_, std::memory_order_relaxed);
 }
 
 void Store::propose_change(raft::ConfChange change, std::chrono::steady_clock::time_point give_up,

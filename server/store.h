@@ -35,6 +35,7 @@
 #include "server/config.h"
 #include "sql/command.h"
 #include "sql/database.h"
+#include "sql/snapshot.h"
 #include "wal/group_commit.h"
 #include "wal/hard_state.h"
 #include "wal/log.h"
@@ -77,7 +78,8 @@ enum class PeerMethod : uint8_t {
   kJoin = 2,
   kNotify = 3,
   kMeta = 4,
-  kExecute = 5,  // a sql::Command to run through the leader's log (queued-write batches)
+  kExecute = 5,        // a sql::Command to run through the leader's log (queued-write batches)
+  kSnapshotChunk = 6,  // InstallSnapshot: one zstd-compressed piece of the database file
 };
 
 class Store {
@@ -107,6 +109,9 @@ class Store {
   std::shared_ptr<const ClusterView> view() const;
   RaftNumbers numbers() const;
   uint64_t applied_index() const { return db_.applied_index(); }
+  // False while this node is still re-applying the log it found at start-up (its database is
+  // rebuilt from the log), so /readyz does not call it ready with half its data.
+  bool caught_up() const;
   const std::string& self_id() const { return config_.node_id; }
   net::PeerStats peer_stats() const;
   // Through the log: commits the command and answers with the leader's result. Not the leader:
@@ -127,6 +132,13 @@ class Store {
   // Leader only: hand leadership to `id` (empty: the most up-to-date voter); done once another
   // node leads, or with the reason it could not.
   void transfer_leadership(std::string id, StatusDone done);
+  // Takes a snapshot now (POST /snapshot): done once it is durable and the log is compacted
+  // behind it; kNotFound when nothing was applied since the last one.
+  void request_snapshot(StatusDone done);
+  // Deletes all snapshots but the newest (POST /reap); done with how many were removed.
+  void reap_snapshots(std::function<void(Result<size_t>)> done);
+  // The snapshots on disk, oldest first (for /status).
+  std::vector<sql::SnapshotMeta> snapshot_list() const;
   // Asks the node at raft_addr for its HTTP API URL and version (/nodes, /leader).
   struct NodeMeta {
     std::string api_url;
@@ -157,6 +169,17 @@ class Store {
     uint64_t timer = 0;
   };
   class PersistJob;
+  struct Transfer;
+  struct Incoming {  // a snapshot arriving in chunks
+    std::string path;
+    int fd = -1;
+    uint64_t next_offset = 0;
+    sql::SnapshotMeta meta;
+    ~Incoming();
+  };
+  // One-way payloads on the node-to-node port start with a tag.
+  static constexpr char kTagRaft = 'R';
+  static constexpr char kTagMembers = 'M';
 
   static sql::Response failed(const Pending& pending, const std::string& why);
   // Raft core (reactor 0) only.
@@ -193,6 +216,18 @@ class Store {
   void maybe_bootstrap_expected();
   void bootstrap(std::vector<Member> voters);
   void remove_self(std::function<void()> then);
+  // store_snapshot.cc
+  std::string encode_conf_blob(const raft::ConfState& conf) const;
+  bool decode_conf_blob(std::string_view blob, raft::ConfState* conf);
+  Status load_snapshot(raft::DurableState* durable);
+  Status finish_snapshot(const sql::SnapshotResult& taken, const std::string& path);
+  void maybe_auto_snapshot();
+  void send_snapshot(const raft::Message& m, const std::string& addr);
+  void send_next_chunk(std::shared_ptr<Transfer> transfer);
+  void handle_snapshot_chunk(std::string_view payload, net::PeerTransport::Reply reply);
+  void install_snapshot(const raft::SnapshotMeta& meta);
+  void install_snapshot_in_log(const raft::SnapshotMeta& snapshot);
+  void publish_snapshots();
   void fatal(const std::string& message);
   void save_power_loss_marker();
 
@@ -231,6 +266,15 @@ class Store {
   std::unordered_map<uint64_t, int64_t> introduced_ms_;  // by raft id: last member table sent
   int power_loss_fd_ = -1;
 
+  // Snapshots (store_snapshot.cc).
+  std::unique_ptr<sql::SnapshotStore> snapshots_;
+  uint64_t snapshot_index_ = 0;
+  uint64_t snapshot_term_ = 0;
+  bool snapshot_running_ = false;
+  std::unordered_map<uint64_t, std::shared_ptr<Transfer>> transfers_;  // by follower raft id
+  std::unique_ptr<Incoming> incoming_;
+  std::atomic<uint64_t> snapshot_index_published_{0};
+
   // Joining and bootstrap-expect.
   std::vector<std::string> join_targets_;
   bool joined_ = false;
@@ -241,14 +285,21 @@ class Store {
   // Published for other threads.
   std::atomic<bool> leader_{false};
   mutable std::mutex view_mu_;
-  std::shared_ptr<const ClusterView> view_;  // guarded by view_mu_
+  std::shared_ptr<const ClusterView> view_;       // guarded by view_mu_
+  std::vector<sql::SnapshotMeta> snapshot_list_;  // guarded by view_mu_
   std::atomic<uint64_t> term_{0}, commit_{0}, last_index_{0}, last_term_{0}, first_index_{0};
   std::atomic<int64_t> contact_ms_{-1};
+  uint64_t boot_last_index_ = 0;
+  std::chrono::steady_clock::time_point boot_time_;
   mutable std::mutex stats_mu_;
   net::PeerStats peer_stats_;  // guarded by stats_mu_, refreshed on each tick
 };
 
 // raft ids are derived from rqlite's string ids (a 64-bit hash, never 0).
 raft::NodeId raft_id_of(std::string_view id);
+
+// A member as configuration entries, join requests and snapshots carry it (versioned bytes).
+std::string encode_member(const Member& member);
+std::optional<Member> decode_member(std::string_view bytes);
 
 }  // namespace uq::server

@@ -1,0 +1,427 @@
+// The raft core's snapshots: taking them (every -raft-snap entries, or POST /snapshot),
+// compacting the log behind them, shipping them to followers that fell behind the compacted
+// prefix (InstallSnapshot, in zstd-compressed chunks with an end-to-end checksum), installing a
+// received one, and starting from the newest at boot. Same threads as store.cc: reactor 0,
+// except where noted.
+#include <fcntl.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <filesystem>
+#include <future>
+#include <mutex>
+
+#include "core/bytes.h"
+#include "core/log.h"
+#include "raft/codec.h"
+#include "server/counters.h"
+#include "server/store.h"
+
+namespace uq::server {
+
+namespace {
+
+constexpr uint8_t kConfBlobVersion = 1;
+constexpr size_t kChunkBytes = 1u << 20;
+constexpr auto kChunkTimeout = std::chrono::seconds(10);
+
+void put_ids(std::string* out, const std::vector<raft::NodeId>& ids) {
+  core::put_varint(out, ids.size());
+  for (raft::NodeId id : ids) {
+    core::put_u64(out, id.value);
+  }
+}
+
+std::vector<raft::NodeId> read_ids(core::ByteReader* r) {
+  std::vector<raft::NodeId> ids;
+  uint64_t n = r->varint();
+  for (uint64_t i = 0; i < n && r->ok() && r->remaining() >= 8; ++i) {
+    ids.emplace_back(r->u64());
+  }
+  return ids;
+}
+
+}  // namespace
+
+std::string Store::encode_conf_blob(const raft::ConfState& conf) const {
+  std::string out;
+  core::put_u8(&out, kConfBlobVersion);
+  put_ids(&out, conf.voters);
+  put_ids(&out, conf.learners);
+  core::put_varint(&out, members_.size());
+  for (const auto& [id, member] : members_) {
+    core::put_bytes_varint(&out, encode_member(member));
+  }
+  return out;
+}
+
+bool Store::decode_conf_blob(std::string_view blob, raft::ConfState* conf) {
+  core::ByteReader r(blob);
+  if (r.u8() != kConfBlobVersion) {
+    return false;
+  }
+  conf->voters = read_ids(&r);
+  conf->learners = read_ids(&r);
+  uint64_t n = r.varint();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    auto m = decode_member(r.bytes_varint());
+    if (m) {
+      members_[raft_id_of(m->id).value] = *m;
+    }
+  }
+  return r.ok() && r.remaining() == 0;
+}
+
+// Boot: the newest snapshot, if any, becomes the database and the start of the log.
+Status Store::load_snapshot(raft::DurableState* durable) {
+  auto latest = snapshots_->latest();
+  if (!latest.is_ok()) {
+    return latest.status();
+  }
+  if (!latest->has_value()) {
+    return Status::ok();
+  }
+  const sql::SnapshotMeta& meta = **latest;
+  UQ_RETURN_IF_ERROR(snapshots_->verify(meta));
+  raft::ConfState conf;
+  if (!decode_conf_blob(meta.conf, &conf)) {
+    return error(Code::kCorruption,
+                 "snapshot " + snapshots_->db_path(meta) + ": configuration does not decode");
+  }
+  // The snapshot's own file stays as it is (a follower may need it): restore from a copy.
+  std::string copy = snapshots_->new_db_path();
+  std::error_code ec;
+  std::filesystem::copy_file(snapshots_->db_path(meta), copy,
+                             std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec) {
+    return error(Code::kIoError,
+                 "copying snapshot " + snapshots_->db_path(meta) + ": " + ec.message());
+  }
+  std::promise<Status> restored;
+  db_.submit_restore(copy, meta.index, meta.db_checksum,
+                     [&restored](Status s) { restored.set_value(std::move(s)); });
+  UQ_RETURN_IF_ERROR(restored.get_future().get());
+  durable->snapshot = raft::SnapshotMeta{raft::LogIndex(meta.index), raft::Term(meta.term), conf};
+  snapshot_index_ = meta.index;
+  snapshot_term_ = meta.term;
+  UQ_INFO("restored snapshot at index %llu (%llu bytes)",
+          static_cast<unsigned long long>(meta.index),
+          static_cast<unsigned long long>(meta.db_bytes));
+  counters_.add("store", "num_restores_start");
+  publish_snapshots();
+  return Status::ok();
+}
+
+void Store::request_snapshot(StatusDone done) {
+  run_on_core([this, done = std::move(done)]() mutable {
+    if (snapshot_running_) {
+      done(error(Code::kUnavailable, "a snapshot is already being taken"));
+      return;
+    }
+    if (db_.applied_index() <= snapshot_index_) {
+      done(error(Code::kNotFound, "nothing new to snapshot"));
+      return;
+    }
+    snapshot_running_ = true;
+    std::string path = snapshots_->new_db_path();
+    db_.submit_snapshot(path, [this, done, path](Result<sql::SnapshotResult> taken) mutable {
+      // Apply thread: the copy is on disk; finish on the raft core.
+      run_on_core([this, taken = std::move(taken), done, path]() mutable {
+        snapshot_running_ = false;
+        Status s = taken.is_ok() ? finish_snapshot(*taken, path) : taken.status();
+        if (!s.is_ok()) {
+          UQ_ERROR("snapshot failed: %s", s.to_string().c_str());
+        }
+        done(s);
+      });
+    });
+  });
+}
+
+Status Store::finish_snapshot(const sql::SnapshotResult& taken, const std::string& path) {
+  if (stopped_ || taken.index <= snapshot_index_) {
+    return Status::ok();
+  }
+  // Compact the in-memory log exactly at the snapshot: raft then describes this very snapshot
+  // (index, term, configuration at that index) to a follower that needs it.
+  node_->compact(raft::LogIndex(taken.index));
+  const raft::SnapshotMeta& raft_meta = node_->log().snapshot();
+  if (raft_meta.index.value != taken.index) {
+    return error(Code::kInternal, "raft did not compact at the snapshot index");
+  }
+  sql::SnapshotMeta meta;
+  meta.index = taken.index;
+  meta.term = raft_meta.term.value;
+  meta.db_bytes = taken.bytes;
+  meta.db_checksum = taken.checksum;
+  meta.conf = encode_conf_blob(raft_meta.conf);
+  UQ_RETURN_IF_ERROR(snapshots_->commit(path, meta));
+  // Durable snapshot first, then the log behind it may go.
+  UQ_RETURN_IF_ERROR(log_->compact_prefix(meta.index, meta.term));
+  snapshot_index_ = meta.index;
+  snapshot_term_ = meta.term;
+  auto reaped = snapshots_->reap(1);
+  if (!reaped.is_ok()) {
+    UQ_WARN("reaping old snapshots: %s", reaped.status().to_string().c_str());
+  }
+  publish_snapshots();
+  counters_.add("store", "num_snapshots");
+  counters_.add("snapshot", "num_created");
+  counters_.add("store", "num_compactions");
+  UQ_INFO("snapshot at index %llu (%llu bytes); log compacted",
+          static_cast<unsigned long long>(meta.index),
+          static_cast<unsigned long long>(meta.db_bytes));
+  publish_numbers();
+  return Status::ok();
+}
+
+void Store::maybe_auto_snapshot() {
+  if (snapshot_running_ || config_.raft_snap <= 0) {
+    return;
+  }
+  uint64_t applied = db_.applied_index();
+  if (applied >= snapshot_index_ + static_cast<uint64_t>(config_.raft_snap)) {
+    request_snapshot([](const Status&) {});
+  }
+}
+
+// ---- InstallSnapshot: the sending side ------------------------------------------------------
+
+struct Store::Transfer {
+  raft::Message message;
+  std::string addr;
+  int fd = -1;
+  uint64_t offset = 0;
+  sql::SnapshotMeta meta;
+  ~Transfer() {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+};
+
+void Store::send_snapshot(const raft::Message& m, const std::string& addr) {
+  uint64_t peer = m.to.value;
+  if (transfers_.contains(peer)) {
+    return;  // one at a time per follower
+  }
+  auto latest = snapshots_->latest();
+  if (!latest.is_ok() || !latest->has_value() || (**latest).index != m.snapshot.index.value) {
+    UQ_WARN("no snapshot at index %llu to send to %s",
+            static_cast<unsigned long long>(m.snapshot.index.value), addr.c_str());
+    node_->report_snapshot(m.to, false);
+    return;
+  }
+  auto transfer = std::make_shared<Transfer>();
+  transfer->message = m;
+  transfer->addr = addr;
+  transfer->meta = **latest;
+  // An open descriptor keeps the file readable even if a newer snapshot reaps it meanwhile.
+  transfer->fd = ::open(snapshots_->db_path(transfer->meta).c_str(), O_RDONLY | O_CLOEXEC);
+  if (transfer->fd < 0) {
+    node_->report_snapshot(m.to, false);
+    return;
+  }
+  transfers_[peer] = transfer;
+  UQ_INFO("sending snapshot at index %llu (%llu bytes) to %s",
+          static_cast<unsigned long long>(transfer->meta.index),
+          static_cast<unsigned long long>(transfer->meta.db_bytes), addr.c_str());
+  send_next_chunk(transfer);
+}
+
+void Store::send_next_chunk(std::shared_ptr<Transfer> transfer) {
+  uint64_t peer = transfer->message.to.value;
+  auto fail = [this, peer](const std::string& why) {
+    UQ_WARN("snapshot transfer to %s failed: %s", transfers_[peer]->addr.c_str(), why.c_str());
+    transfers_.erase(peer);
+    node_->report_snapshot(raft::NodeId(peer), false);
+    schedule_ready();
+  };
+  const sql::SnapshotMeta& meta = transfer->meta;
+  size_t want =
+      static_cast<size_t>(std::min<uint64_t>(kChunkBytes, meta.db_bytes - transfer->offset));
+  std::string raw(want, '\0');
+  ssize_t n =
+      want == 0 ? 0 : ::pread(transfer->fd, raw.data(), want, static_cast<off_t>(transfer->offset));
+  if (n != static_cast<ssize_t>(want)) {
+    fail("short read of the snapshot file");
+    return;
+  }
+  std::string compressed(ZSTD_compressBound(raw.size()), '\0');
+  size_t z = ZSTD_compress(compressed.data(), compressed.size(), raw.data(), raw.size(), 1);
+  if (ZSTD_isError(z)) {
+    fail(ZSTD_getErrorName(z));
+    return;
+  }
+  compressed.resize(z);
+  std::string payload;
+  core::put_u64(&payload, meta.index);
+  core::put_u64(&payload, meta.term);
+  core::put_u64(&payload, meta.db_bytes);
+  core::put_u64(&payload, meta.db_checksum);
+  core::put_u64(&payload, transfer->offset);
+  core::put_u64(&payload, raw.size());
+  core::put_bytes_varint(&payload, meta.conf);
+  core::put_bytes_varint(&payload, compressed);
+  uint64_t next_offset = transfer->offset + raw.size();
+  transport_->call(transfer->addr, static_cast<uint8_t>(PeerMethod::kSnapshotChunk),
+                   std::move(payload), kChunkTimeout,
+                   [this, transfer, next_offset, fail](Result<std::string> answer) {
+                     if (stopped_) {
+                       return;
+                     }
+                     if (!answer.is_ok()) {
+                       fail(answer.status().message());
+                       return;
+                     }
+                     transfer->offset = next_offset;
+                     if (next_offset < transfer->meta.db_bytes) {
+                       send_next_chunk(transfer);
+                       return;
+                     }
+                     // The follower holds the snapshot durably: now raft may tell it to use it.
+                     uint64_t peer = transfer->message.to.value;
+                     std::string bytes(1, kTagRaft);
+                     raft::encode_message(transfer->message, &bytes);
+                     transport_->send(transfer->addr, std::move(bytes));
+                     transfers_.erase(peer);
+                     node_->report_snapshot(raft::NodeId(peer), true);
+                     counters_.add("peers", "snapshots_sent");
+                     schedule_ready();
+                   });
+}
+
+// ---- InstallSnapshot: the receiving side ----------------------------------------------------
+
+void Store::handle_snapshot_chunk(std::string_view payload, net::PeerTransport::Reply reply) {
+  core::ByteReader r(payload);
+  sql::SnapshotMeta meta;
+  meta.index = r.u64();
+  meta.term = r.u64();
+  meta.db_bytes = r.u64();
+  meta.db_checksum = r.u64();
+  uint64_t offset = r.u64();
+  uint64_t raw_size = r.u64();
+  meta.conf = r.bytes_varint();
+  std::string_view compressed = r.bytes_varint();
+  if (!r.ok() || r.remaining() != 0 || raw_size > kChunkBytes ||
+      offset + raw_size > meta.db_bytes) {
+    reply.fail(Code::kCorruption, "bad snapshot chunk");
+    return;
+  }
+  if (offset == 0) {
+    incoming_ = std::make_unique<Incoming>();
+    incoming_->path = snapshots_->new_db_path();
+    incoming_->fd = ::open(incoming_->path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    incoming_->meta = meta;
+  }
+  if (!incoming_ || incoming_->fd < 0 || incoming_->meta.index != meta.index ||
+      incoming_->next_offset != offset) {
+    reply.fail(Code::kInvalidArgument, "snapshot chunk out of order");
+    incoming_.reset();
+    return;
+  }
+  std::string raw(raw_size, '\0');
+  size_t got = ZSTD_decompress(raw.data(), raw.size(), compressed.data(), compressed.size());
+  if (ZSTD_isError(got) || got != raw_size ||
+      ::pwrite(incoming_->fd, raw.data(), raw.size(), static_cast<off_t>(offset)) !=
+          static_cast<ssize_t>(raw.size())) {
+    reply.fail(Code::kCorruption, "snapshot chunk does not decompress or cannot be written");
+    incoming_.reset();
+    return;
+  }
+  incoming_->next_offset += raw_size;
+  if (incoming_->next_offset < meta.db_bytes) {
+    reply.send("");
+    return;
+  }
+  // Whole file received: it must be exactly what the leader checksummed before it counts.
+  ::fsync(incoming_->fd);
+  ::close(incoming_->fd);
+  incoming_->fd = -1;
+  std::string path = incoming_->path;
+  incoming_->path.clear();
+  incoming_.reset();
+  Status committed = snapshots_->commit(path, meta);
+  if (committed.is_ok()) {
+    committed = snapshots_->verify(meta);
+  }
+  if (!committed.is_ok()) {
+    UQ_WARN("received snapshot at index %llu rejected: %s",
+            static_cast<unsigned long long>(meta.index), committed.to_string().c_str());
+    reply.fail(Code::kCorruption, committed.message());
+    return;
+  }
+  counters_.add("peers", "snapshots_received");
+  publish_snapshots();
+  reply.send("");
+}
+
+Store::Incoming::~Incoming() {
+  if (fd >= 0) {
+    ::close(fd);
+  }
+  if (!path.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
+}
+
+// Ready.snapshot on a follower: raft has adopted the leader's snapshot (whose file arrived
+// first, in chunks); the database and the log follow.
+void Store::install_snapshot(const raft::SnapshotMeta& raft_meta) {
+  auto latest = snapshots_->latest();
+  if (!latest.is_ok() || !latest->has_value() || (**latest).index != raft_meta.index.value) {
+    fatal("raft installed snapshot " + std::to_string(raft_meta.index.value) +
+          " but it is not in the snapshot store");
+    return;
+  }
+  const sql::SnapshotMeta& meta = **latest;
+  raft::ConfState conf;
+  (void)decode_conf_blob(meta.conf, &conf);
+  std::string copy = snapshots_->new_db_path();
+  std::error_code ec;
+  std::filesystem::copy_file(snapshots_->db_path(meta), copy,
+                             std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec) {
+    fatal("copying snapshot for restore: " + ec.message());
+    return;
+  }
+  db_.submit_restore(copy, meta.index, meta.db_checksum, [index = meta.index](Status s) {
+    if (!s.is_ok()) {
+      UQ_ERROR("restoring snapshot %llu failed: %s", static_cast<unsigned long long>(index),
+               s.to_string().c_str());
+      std::_Exit(1);  // the database no longer matches the log: restart and recover
+    }
+  });
+  snapshot_index_ = meta.index;
+  snapshot_term_ = meta.term;
+  counters_.add("store", "num_restores");
+  publish_view();
+  UQ_INFO("installed snapshot at index %llu from the leader",
+          static_cast<unsigned long long>(meta.index));
+}
+
+void Store::reap_snapshots(std::function<void(Result<size_t>)> done) {
+  run_on_core([this, done = std::move(done)] {
+    auto reaped = snapshots_->reap(1);
+    if (reaped.is_ok()) {
+      counters_.add("snapshot", "num_reaped", static_cast<int64_t>(*reaped));
+    }
+    publish_snapshots();
+    done(std::move(reaped));
+  });
+}
+
+std::vector<sql::SnapshotMeta> Store::snapshot_list() const {
+  std::lock_guard<std::mutex> lock(view_mu_);
+  return snapshot_list_;
+}
+
+void Store::publish_snapshots() {
+  std::vector<sql::SnapshotMeta> list = snapshots_->list();
+  std::lock_guard<std::mutex> lock(view_mu_);
+  snapshot_list_ = std::move(list);
+}
+
+}  // namespace uq::server
