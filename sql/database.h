@@ -113,7 +113,8 @@ class Database {
   // a consistent copy of the database to `path` (VACUUM INTO: compact, rollback-journal mode,
   // must not exist yet), fdatasyncs it and its directory, computes its XXH3 (kSnapshot), and
   // calls done with applied_index() at that moment — or an error (the file is removed). Once the
-  // database is closed, done(kUnavailable) runs at once on the calling thread.
+  // database is closed, done(kUnavailable) runs at once on the calling thread; otherwise done
+  // (here and in submit_restore) runs on the apply thread, which waits for it.
   void submit_snapshot(std::string path, std::function<void(Result<SnapshotResult>)> done);
   // Queued behind the writes already submitted. Replaces the database with the file at `path`
   // and sets applied_index() to `index`. The file is verified first (SQLite header, PRAGMA
