@@ -302,13 +302,13 @@ void HttpApi::handle(const net::HttpRequest& request, net::HttpResponder respond
       handle_unimplemented(call, "the web console");
       return;
     case Route::kBackup:
-      handle_unimplemented(call, "backup");
+      handle_backup(call);
       return;
     case Route::kLoad:
-      handle_unimplemented(call, "load");
+      handle_load(call);
       return;
     case Route::kBoot:
-      handle_unimplemented(call, "boot");
+      handle_boot(call);
       return;
     case Route::kSnapshot:
       handle_snapshot(call);

@@ -105,6 +105,10 @@ class HttpApi {
   void handle_readyz(const Call& call);
   void handle_remove(const Call& call);
   void handle_snapshot(const Call& call);
+  // Backup and restore (backup_api.cc).
+  void handle_backup(const Call& call);  // GET /db/backup
+  void handle_load(const Call& call);    // POST /db/load
+  void handle_boot(const Call& call);    // POST /boot
   void handle_reap(const Call& call);
   // Asks every member at once for its API address and version; done runs on this reactor with
   // the results in the members' order.

@@ -595,6 +595,10 @@ void Store::apply_committed(const raft::Entry& entry) {
   if (answered_here) {
     // The proposer's own command, kept since it was encoded into this very entry: no need to
     // decode what it already holds.
+    if (!pending.command.load_image.empty()) {
+      apply_load(index, pending.command.load_image, std::move(pending.done));
+      return;
+    }
     if (pending.options.raft_index != 0) {
       pending.options.raft_index = index;
     }
@@ -609,6 +613,10 @@ void Store::apply_committed(const raft::Entry& entry) {
     UQ_ERROR("raft: entry %llu does not decode (%s); skipped",
              static_cast<unsigned long long>(index), command.status().to_string().c_str());
     db_.submit_marker(index);
+    return;
+  }
+  if (!command->load_image.empty()) {
+    apply_load(index, command->load_image, nullptr);
     return;
   }
   sql::ExecOptions options = sql::replica_options(*command);

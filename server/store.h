@@ -132,6 +132,12 @@ class Store {
   // Leader only: hand leadership to `id` (empty: the most up-to-date voter); done once another
   // node leads, or with the reason it could not.
   void transfer_leadership(std::string id, StatusDone done);
+  // Leader only: replaces every node's database with this SQLite image, through the log (an
+  // entry carrying the whole image). done: 200 {"results":[]} or an error response.
+  void load_database(std::string image, Done done);
+  // Single-node leader only: adopts the SQLite file at `path` (consumed) without the log, then
+  // snapshots, so the log and restarts agree. kUnavailable "not leader" / "not single-node".
+  void boot_database(std::string path, StatusDone done);
   // Takes a snapshot now (POST /snapshot): done once it is durable and the log is compacted
   // behind it; kNotFound when nothing was applied since the last one.
   void request_snapshot(StatusDone done);
@@ -220,7 +226,9 @@ class Store {
   std::string encode_conf_blob(const raft::ConfState& conf) const;
   bool decode_conf_blob(std::string_view blob, raft::ConfState* conf);
   Status load_snapshot(raft::DurableState* durable);
-  Status finish_snapshot(const sql::SnapshotResult& taken, const std::string& path);
+  void take_snapshot(bool force, StatusDone done);
+  Status finish_snapshot(const sql::SnapshotResult& taken, const std::string& path, bool force);
+  void apply_load(uint64_t index, const std::string& image, Done done);
   void maybe_auto_snapshot();
   void send_snapshot(const raft::Message& m, const std::string& addr);
   void send_next_chunk(std::shared_ptr<Transfer> transfer);

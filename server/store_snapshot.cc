@@ -113,33 +113,51 @@ Status Store::load_snapshot(raft::DurableState* durable) {
 }
 
 void Store::request_snapshot(StatusDone done) {
-  run_on_core([this, done = std::move(done)]() mutable {
-    if (snapshot_running_) {
-      done(error(Code::kUnavailable, "a snapshot is already being taken"));
-      return;
-    }
-    if (db_.applied_index() <= snapshot_index_) {
-      done(error(Code::kNotFound, "nothing new to snapshot"));
-      return;
-    }
-    snapshot_running_ = true;
-    std::string path = snapshots_->new_db_path();
-    db_.submit_snapshot(path, [this, done, path](Result<sql::SnapshotResult> taken) mutable {
-      // Apply thread: the copy is on disk; finish on the raft core.
-      run_on_core([this, taken = std::move(taken), done, path]() mutable {
-        snapshot_running_ = false;
-        Status s = taken.is_ok() ? finish_snapshot(*taken, path) : taken.status();
-        if (!s.is_ok()) {
-          UQ_ERROR("snapshot failed: %s", s.to_string().c_str());
-        }
-        done(s);
-      });
+  run_on_core([this, done = std::move(done)]() mutable { take_snapshot(false, std::move(done)); });
+}
+
+void Store::take_snapshot(bool force, StatusDone done) {
+  if (snapshot_running_) {
+    done(error(Code::kUnavailable, "a snapshot is already being taken"));
+    return;
+  }
+  if (!force && db_.applied_index() <= snapshot_index_) {
+    done(error(Code::kNotFound, "nothing new to snapshot"));
+    return;
+  }
+  snapshot_running_ = true;
+  std::string path = snapshots_->new_db_path();
+  db_.submit_snapshot(path, [this, done, path, force](Result<sql::SnapshotResult> taken) mutable {
+    // Apply thread: the copy is on disk; finish on the raft core.
+    run_on_core([this, taken = std::move(taken), done, path, force]() mutable {
+      snapshot_running_ = false;
+      Status s = taken.is_ok() ? finish_snapshot(*taken, path, force) : taken.status();
+      if (!s.is_ok()) {
+        UQ_ERROR("snapshot failed: %s", s.to_string().c_str());
+      }
+      done(s);
     });
   });
 }
 
-Status Store::finish_snapshot(const sql::SnapshotResult& taken, const std::string& path) {
-  if (stopped_ || taken.index <= snapshot_index_) {
+Status Store::finish_snapshot(const sql::SnapshotResult& taken, const std::string& path,
+                              bool force) {
+  // Forced (after /boot changed the database outside the log): the snapshot at the same index
+  // replaces the old one.
+  if (stopped_ || taken.index < snapshot_index_ || (taken.index == snapshot_index_ && !force)) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    return Status::ok();
+  }
+  if (taken.index == snapshot_index_ && snapshot_index_ > 0) {
+    sql::SnapshotMeta meta;
+    meta.index = taken.index;
+    meta.term = snapshot_term_;
+    meta.db_bytes = taken.bytes;
+    meta.db_checksum = taken.checksum;
+    meta.conf = encode_conf_blob(node_->log().snapshot().conf);
+    UQ_RETURN_IF_ERROR(snapshots_->commit(path, meta));
+    publish_snapshots();
     return Status::ok();
   }
   // Compact the in-memory log exactly at the snapshot: raft then describes this very snapshot
@@ -181,7 +199,7 @@ void Store::maybe_auto_snapshot() {
   }
   uint64_t applied = db_.applied_index();
   if (applied >= snapshot_index_ + static_cast<uint64_t>(config_.raft_snap)) {
-    request_snapshot([](const Status&) {});
+    take_snapshot(false, [](const Status&) {});
   }
 }
 
@@ -422,6 +440,70 @@ void Store::publish_snapshots() {
   std::vector<sql::SnapshotMeta> list = snapshots_->list();
   std::lock_guard<std::mutex> lock(view_mu_);
   snapshot_list_ = std::move(list);
+}
+
+// ---- loading a database -----------------------------------------------------------------
+
+void Store::load_database(std::string image, Done done) {
+  sql::Command command;
+  command.load_image = std::move(image);
+  execute(std::move(command), sql::ExecOptions{}, std::move(done));
+}
+
+void Store::apply_load(uint64_t index, const std::string& image, Done done) {
+  // Every node writes the image next to its database and swaps it in, in log order.
+  std::string path = snapshots_->new_db_path();
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  bool written =
+      fd >= 0 && ::write(fd, image.data(), image.size()) == static_cast<ssize_t>(image.size());
+  if (fd >= 0) {
+    ::close(fd);
+  }
+  auto answer = [done](Status s) {
+    if (!done) {
+      return;
+    }
+    done(s.is_ok() ? sql::Response{200, "{\"results\":[]}", false}
+                   : sql::Response{500, s.message() + "\n", false});
+  };
+  if (!written) {
+    UQ_ERROR("load at index %llu: cannot write the image", static_cast<unsigned long long>(index));
+    db_.submit_marker(index);
+    answer(error(Code::kIoError, "cannot write the loaded database"));
+    return;
+  }
+  db_.submit_restore(path, index, 0, [index, answer](Status s) {
+    if (!s.is_ok()) {
+      // The same on every node (the image is the same): the old database stays everywhere.
+      UQ_WARN("load at index %llu refused: %s", static_cast<unsigned long long>(index),
+              s.to_string().c_str());
+    }
+    answer(s);
+  });
+}
+
+void Store::boot_database(std::string path, StatusDone done) {
+  run_on_core([this, path = std::move(path), done = std::move(done)]() mutable {
+    if (node_->role() != raft::Role::kLeader) {
+      done(error(Code::kUnavailable, "not leader"));
+      return;
+    }
+    const raft::ConfState& conf = node_->conf();
+    if (conf.voters.size() + conf.learners.size() != 1) {
+      done(error(Code::kUnavailable, "not single-node"));
+      return;
+    }
+    // Queued behind every entry already handed to the database, so the booted file holds the
+    // state "as of" that index; a snapshot then makes the log and restarts agree with it.
+    uint64_t index = node_->log().applied().value;
+    db_.submit_restore(path, index, 0, [this, done](Status s) {
+      if (!s.is_ok()) {
+        done(s);
+        return;
+      }
+      run_on_core([this, done] { take_snapshot(true, done); });
+    });
+  });
 }
 
 }  // namespace uq::server

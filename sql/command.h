@@ -22,6 +22,9 @@ struct Command {
   bool rollback_on_error = false;
   int64_t db_timeout_ns = 0;
   Request request;
+  // Non-empty: this command replaces the whole database with this SQLite image (POST /db/load
+  // of a binary file); the statements are then empty.
+  std::string load_image;
 
   bool operator==(const Command&) const = default;
 };

@@ -18,6 +18,7 @@ constexpr uint8_t kVersion = 1;
 constexpr uint8_t kCommandVersion = 1;
 constexpr uint8_t kTransactionFlag = 1;
 constexpr uint8_t kRollbackOnErrorFlag = 2;
+constexpr uint8_t kLoadImageFlag = 4;
 
 void encode_value(std::string* out, const Value& v) {
   out->push_back(static_cast<char>(v.type));
@@ -131,14 +132,19 @@ ExecOptions replica_options(const Command& command) {
   return options;
 }
 
-//   u8 version (=1) | u8 kind | u8 flags | varint db_timeout_ns | encode_request(request)
+//   u8 version (=1) | u8 kind | u8 flags | varint db_timeout_ns |
+//   [varint image_len | image, when flags has kLoadImageFlag] | encode_request(request)
 std::string encode_command(const Command& command) {
   std::string out;
   out.push_back(static_cast<char>(kCommandVersion));
   out.push_back(static_cast<char>(command.kind));
   out.push_back(static_cast<char>((command.transaction ? kTransactionFlag : 0) |
-                                  (command.rollback_on_error ? kRollbackOnErrorFlag : 0)));
+                                  (command.rollback_on_error ? kRollbackOnErrorFlag : 0) |
+                                  (command.load_image.empty() ? 0 : kLoadImageFlag)));
   core::put_varint(&out, static_cast<uint64_t>(command.db_timeout_ns));
+  if (!command.load_image.empty()) {
+    core::put_bytes_varint(&out, command.load_image);
+  }
   out += encode_request(command.request);
   return out;
 }
@@ -153,20 +159,30 @@ Result<Command> decode_command(std::string_view bytes) {
     return corrupt("bad command kind");
   }
   uint8_t flags = r.u8();
-  if (!r.ok() || (flags & ~(kTransactionFlag | kRollbackOnErrorFlag)) != 0) {
+  if (!r.ok() || (flags & ~(kTransactionFlag | kRollbackOnErrorFlag | kLoadImageFlag)) != 0) {
     return corrupt("bad command flags");
   }
   uint64_t timeout = r.varint();
   if (!r.ok() || timeout > static_cast<uint64_t>(INT64_MAX)) {
     return corrupt("bad command timeout");
   }
+  std::string_view image;
+  if ((flags & kLoadImageFlag) != 0) {
+    image = r.bytes_varint();
+    if (!r.ok() || image.empty()) {
+      return corrupt("bad load image");
+    }
+  }
   auto request = decode_request(r.rest());
   if (!request.is_ok()) {
     return request.status();
   }
-  return Command{static_cast<Kind>(kind), (flags & kTransactionFlag) != 0,
-                 (flags & kRollbackOnErrorFlag) != 0, static_cast<int64_t>(timeout),
-                 std::move(*request)};
+  return Command{static_cast<Kind>(kind),
+                 (flags & kTransactionFlag) != 0,
+                 (flags & kRollbackOnErrorFlag) != 0,
+                 static_cast<int64_t>(timeout),
+                 std::move(*request),
+                 std::string(image)};
 }
 
 }  // namespace uq::sql

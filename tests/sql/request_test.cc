@@ -196,6 +196,15 @@ TEST(CommandCodec, RoundTripsEveryFieldAndRejectsDamage) {
   EXPECT_FALSE(decode_command(bytes + "x").is_ok());
 }
 
+TEST(CommandCodec, CarriesALoadImage) {
+  Command command;
+  command.load_image = std::string("SQLite format 3\0", 16) + std::string(1000, '\x01');
+  auto back = decode_command(encode_command(command));
+  ASSERT_TRUE(back.is_ok()) << back.status().message();
+  EXPECT_EQ(*back, command);
+  EXPECT_TRUE(back->request.statements.empty());
+}
+
 TEST(SqlText, NeedsAutocommitFindsLeadingKeywordsOfEveryStatement) {
   EXPECT_FALSE(needs_autocommit("INSERT INTO t VALUES(1)j"));
   EXPECT_FALSE(needs_autocommit("SELECT 'BEGIN;VACUUM'; INSERT INTO t VALUES(';commit')j"));
