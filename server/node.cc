@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "core/log.h"
+#include "server/clean_shutdown.h"
 #include "server/http_api.h"
 
 namespace uq::server {
@@ -34,11 +35,17 @@ Status Node::prepare_data_dir() {
     return error(Code::kIoError, "data directory " + config_.data_dir + " is not a directory");
   }
   db_path_ = (std::filesystem::absolute(config_.data_dir) / "db.sqlite").string();
-  // The database is rebuilt from the Raft log at every start: the log, not SQLite, is what was
-  // made durable, so SQLite runs with synchronous=OFF and its files are not trusted across a
-  // crash.
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    std::filesystem::remove(db_path_ + suffix, ec);
+  // The log, not SQLite, is what was made durable (SQLite runs with synchronous=OFF), so the
+  // database is trusted only when a clean shutdown vouched for it; otherwise it is rebuilt
+  // from the newest snapshot and the log.
+  reused_index_ = take_clean_marker(config_.data_dir, db_path_);
+  if (reused_index_ == 0) {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::remove(db_path_ + suffix, ec);
+    }
+  } else {
+    UQ_INFO("reusing the database of the clean shutdown (applied index %llu)",
+            static_cast<unsigned long long>(reused_index_));
   }
   return Status::ok();
 }
@@ -101,6 +108,7 @@ Status Node::start() {
     return db.status();
   }
   db_ = std::move(*db);
+  db_->set_initial_applied_index(reused_index_);
   store_ = std::make_unique<Store>(config_, *db_, counters_);
   UQ_RETURN_IF_ERROR(store_->open((std::filesystem::path(config_.data_dir) / "raft").string()));
   Store* store = store_.get();
@@ -169,6 +177,11 @@ void Node::shutdown() {
   }
   if (db_) {
     db_->close();
+    Status marked = write_clean_marker(config_.data_dir, db_path_, db_->applied_index());
+    if (!marked.is_ok()) {
+      UQ_WARN("no clean-shutdown marker (the next start rebuilds the database): %s",
+              marked.message().c_str());
+    }
   }
   // 3. Stop the reactors.
   for (ReactorSlot& slot : reactors_) {

@@ -75,6 +75,7 @@ class Node {
   std::vector<ReactorSlot> reactors_;
   std::chrono::system_clock::time_point start_time_;
   uint16_t http_port_ = 0;
+  uint64_t reused_index_ = 0;  // the database kept from a clean shutdown holds this index
   std::atomic<bool> shut_down_{false};
 };
 

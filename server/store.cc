@@ -182,6 +182,7 @@ Status Store::open(const std::string& raft_dir) {
   }
   snapshots_ = std::move(*snapshots);
   raft::DurableState durable;
+  reused_index_ = db_.applied_index();
   UQ_RETURN_IF_ERROR(load_snapshot(&durable));
   durable.hard_state =
       raft::HardState{raft::Term(saved_hard_state_.term), raft::NodeId(saved_hard_state_.vote),
@@ -587,6 +588,9 @@ void Store::apply_committed(const raft::Entry& entry) {
     if (!answered_here) {
       pending.done(failed(pending, kLeadershipLost));
     }
+  }
+  if (index <= reused_index_) {
+    return;  // already in the database kept from the clean shutdown
   }
   if (entry.type != raft::EntryType::kNormal) {
     db_.submit_marker(index);

@@ -298,6 +298,7 @@ class Store {
   std::atomic<uint64_t> term_{0}, commit_{0}, last_index_{0}, last_term_{0}, first_index_{0};
   std::atomic<int64_t> contact_ms_{-1};
   uint64_t boot_last_index_ = 0;
+  uint64_t reused_index_ = 0;  // entries up to here are in the database found at start-up
   std::chrono::steady_clock::time_point boot_time_;
   mutable std::mutex stats_mu_;
   net::PeerStats peer_stats_;  // guarded by stats_mu_, refreshed on each tick

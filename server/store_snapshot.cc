@@ -82,12 +82,20 @@ Status Store::load_snapshot(raft::DurableState* durable) {
     return Status::ok();
   }
   const sql::SnapshotMeta& meta = **latest;
-  UQ_RETURN_IF_ERROR(snapshots_->verify(meta));
   raft::ConfState conf;
   if (!decode_conf_blob(meta.conf, &conf)) {
     return error(Code::kCorruption,
                  "snapshot " + snapshots_->db_path(meta) + ": configuration does not decode");
   }
+  durable->snapshot = raft::SnapshotMeta{raft::LogIndex(meta.index), raft::Term(meta.term), conf};
+  snapshot_index_ = meta.index;
+  snapshot_term_ = meta.term;
+  publish_snapshots();
+  if (db_.applied_index() >= meta.index) {
+    counters_.add("store", "num_restores_start_skipped");
+    return Status::ok();  // the database kept from a clean shutdown is at least as new
+  }
+  UQ_RETURN_IF_ERROR(snapshots_->verify(meta));
   // The snapshot's own file stays as it is (a follower may need it): restore from a copy.
   std::string copy = snapshots_->new_db_path();
   std::error_code ec;
@@ -101,14 +109,10 @@ Status Store::load_snapshot(raft::DurableState* durable) {
   db_.submit_restore(copy, meta.index, meta.db_checksum,
                      [&restored](Status s) { restored.set_value(std::move(s)); });
   UQ_RETURN_IF_ERROR(restored.get_future().get());
-  durable->snapshot = raft::SnapshotMeta{raft::LogIndex(meta.index), raft::Term(meta.term), conf};
-  snapshot_index_ = meta.index;
-  snapshot_term_ = meta.term;
   UQ_INFO("restored snapshot at index %llu (%llu bytes)",
           static_cast<unsigned long long>(meta.index),
           static_cast<unsigned long long>(meta.db_bytes));
   counters_.add("store", "num_restores_start");
-  publish_snapshots();
   return Status::ok();
 }
 

@@ -101,6 +101,11 @@ class Database {
   void submit_marker(uint64_t index);
   // The highest log index whose entry is applied and committed to SQLite (0 before any).
   uint64_t applied_index() const { return applied_index_.load(std::memory_order_acquire); }
+  // Before the first submit: the opened file already holds the log up to `index` (a database
+  // kept across a clean shutdown).
+  void set_initial_applied_index(uint64_t index) {
+    applied_index_.store(index, std::memory_order_release);
+  }
   // Called on the apply thread after each batch with the new applied_index(); set before the
   // first submit_committed and not changed afterwards.
   void set_applied_hook(std::function<void(uint64_t)> hook) { applied_hook_ = std::move(hook); }
