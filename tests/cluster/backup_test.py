@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Backup and restore on real nodes (spec §6.6-6.8): a binary backup asked of a follower is the
-leader's (forwarded); backup → load round trips, binary and SQL text, give the same content on
+leader's (forwarded); backup → load round trips, binary, compressed and SQL text, give the same content on
 every node, also when the load is sent to a follower; the loaded data survives a full-cluster
 restart; /boot of a ~50 MB file on a single node survives a restart, and is refused by a
 3-node cluster with rqlite's messages."""
+import gzip
 import hashlib
 import os
 import sqlite3
@@ -101,6 +102,12 @@ class Backup(unittest.TestCase):
             self.assertEqual(r.status, 200, r)
             self.assertEqual(r.header("Content-Type"), "application/sql")
             dump = r.body
+            # compress: a gzip body holding the same image.
+            r = followers[1].client.get("/db/backup?compress", timeout=BIG_TIMEOUT)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(file_content(gzip.decompress(r.body)), original)
+            self.assertEqual(gzip.decompress(followers[1].client.get(
+                "/db/backup?fmt=sql&compress").body), dump)
 
             # Binary load sent to a follower: forwarded, every node swaps the image in.
             vandalise(leader)
