@@ -49,7 +49,7 @@ const Spec kCounters[] = {
     // uqlite's own: the node-to-node port.
     {"peers",
      {"num_notify_req", "num_bad_messages", "stale_connections_replaced", "snapshots_sent",
-      "snapshots_received"}},
+      "snapshots_received", "snapshots_rejected"}},
     {"proxy", {"forwarded", "forward_errors"}},
     {"queue", {"num_batches", "num_statements"}},
     {"uploader",

@@ -161,6 +161,7 @@ Status Store::open(const std::string& raft_dir) {
   if (!log_->recovery().torn_tail.empty()) {
     UQ_WARN("raft log: truncated a torn tail at %s", log_->recovery().torn_tail.c_str());
   }
+  corrupt_next_chunk_ = std::getenv("UQ_TEST_CORRUPT_SNAPSHOT_CHUNK") != nullptr;
   if (std::getenv(kPowerLossEnv) != nullptr) {
     // Test mode: drop what was written after the last completed fdatasync, as a power cut would.
     std::string marker = raft_dir + "/" + kPowerLossFile;

@@ -281,6 +281,7 @@ class Store {
   bool snapshot_running_ = false;
   std::unordered_map<uint64_t, std::shared_ptr<Transfer>> transfers_;  // by follower raft id
   std::unique_ptr<Incoming> incoming_;
+  bool corrupt_next_chunk_ = false;  // test hook, see handle_snapshot_chunk
   std::atomic<uint64_t> snapshot_index_published_{0};
 
   // Joining and bootstrap-expect.

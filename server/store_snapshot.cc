@@ -345,6 +345,12 @@ void Store::handle_snapshot_chunk(std::string_view payload, net::PeerTransport::
   }
   std::string raw(raw_size, '\0');
   size_t got = ZSTD_decompress(raw.data(), raw.size(), compressed.data(), compressed.size());
+  if (!ZSTD_isError(got) && got > 0 && corrupt_next_chunk_) {
+    // Test hook (UQ_TEST_CORRUPT_SNAPSHOT_CHUNK): damage one received chunk, once, as a bad
+    // disk or memory would; the end-to-end checksum must catch it.
+    corrupt_next_chunk_ = false;
+    raw[got / 2] = static_cast<char>(raw[got / 2] ^ 0x5a);
+  }
   if (ZSTD_isError(got) || got != raw_size ||
       ::pwrite(incoming_->fd, raw.data(), raw.size(), static_cast<off_t>(offset)) !=
           static_cast<ssize_t>(raw.size())) {
@@ -358,20 +364,24 @@ void Store::handle_snapshot_chunk(std::string_view payload, net::PeerTransport::
     return;
   }
   // Whole file received: it must be exactly what the leader checksummed before it counts.
-  ::fsync(incoming_->fd);
   ::close(incoming_->fd);
   incoming_->fd = -1;
   std::string path = incoming_->path;
-  incoming_->path.clear();
-  incoming_.reset();
-  Status committed = snapshots_->commit(path, meta);
-  if (committed.is_ok()) {
-    committed = snapshots_->verify(meta);
+  auto digest = sql::digest_file(path, /*fsync_file=*/true);
+  Status accepted = !digest.is_ok() ? digest.status()
+                    : digest->bytes != meta.db_bytes || digest->checksum != meta.db_checksum
+                        ? error(Code::kCorruption, "snapshot checksum mismatch")
+                        : Status::ok();
+  if (accepted.is_ok()) {
+    accepted = snapshots_->commit(path, meta);
+    incoming_->path.clear();  // consumed by commit, or to be removed with incoming_
   }
-  if (!committed.is_ok()) {
+  incoming_.reset();
+  if (!accepted.is_ok()) {
     UQ_WARN("received snapshot at index %llu rejected: %s",
-            static_cast<unsigned long long>(meta.index), committed.to_string().c_str());
-    reply.fail(Code::kCorruption, committed.message());
+            static_cast<unsigned long long>(meta.index), accepted.to_string().c_str());
+    counters_.add("peers", "snapshots_rejected");
+    reply.fail(Code::kCorruption, accepted.message());
     return;
   }
   counters_.add("peers", "snapshots_received");

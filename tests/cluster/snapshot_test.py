@@ -2,7 +2,8 @@
 """Snapshots (issue 6): with -raft-snap 20 every node snapshots its database and compacts its log
 while writes continue; a node killed and restarted comes back from its snapshot plus the log
 tail; a late joiner, whose missing entries are all compacted away on the leader, receives the
-database by InstallSnapshot exactly once; POST /snapshot and /reap answer as rqlite's do."""
+database by InstallSnapshot exactly once; a snapshot damaged in flight (test hook) is rejected by
+its checksum and sent again; POST /snapshot and /reap answer as rqlite's do."""
 import os
 import sys
 import unittest
@@ -65,10 +66,19 @@ class Snapshots(unittest.TestCase):
             c.wait_applied(leader.applied_index(), [n4])
             harness.wait_rows(n4, "SELECT * FROM foo ORDER BY id", expected_rows(108))
 
+            # A snapshot damaged on the way is caught by its end-to-end checksum and sent again.
+            n5 = c.start_node(5, join=leader, extra_flags=SNAP,
+                              env={"UQ_TEST_CORRUPT_SNAPSHOT_CHUNK": "1"}).wait_ready(
+                timeout=harness.LEADER_TIMEOUT)
+            c.wait_applied(leader.applied_index(), [n5])
+            harness.wait_rows(n5, "SELECT * FROM foo ORDER BY id", expected_rows(108))
+            self.assertEqual(debug_var(n5, "peers", "snapshots_rejected"), 1)
+            self.assertEqual(debug_var(n5, "peers", "snapshots_received"), 1)
+
             # The same content everywhere.
             digests = {n.id: harness.hash_rows(n.query(["SELECT * FROM foo ORDER BY id"],
                                                        level="none"))
-                       for n in nodes + [n4]}
+                       for n in nodes + [n4, n5]}
             self.assertEqual(len(set(digests.values())), 1, digests)
 
     def test_snapshot_and_reap_endpoints(self):
