@@ -3,7 +3,10 @@
 #
 # Starts (1) uqlited, one node (skipped with a message when the binary is absent), (2) nginx
 # answering every request with a fixed {"results":[{}]} (the loopback HTTP ceiling), (3) etcd, one
-# node (Debian's etcd-server, through its JSON gateway). Drives each with the same settings: wrk
+# node (Debian's etcd-server, through its JSON gateway), and with TOPOLOGY 3 also (4) three uqlited
+# nodes forming one cluster (-bootstrap-expect 3) and (5) a 3-member etcd cluster; the load
+# generator talks to the leader of each. Rows of the 3-node peers are labelled uqlited-3 and etcd-3,
+# and their ratio is taken against uqlited-3 (same topology). Drives each with the same settings: wrk
 # (-t1, Lua bodies from bench/lua/) and uqlite-bench (etcd speaks another API: wrk only), REPS runs
 # of each, interleaved (every workload and peer once per round), and prints one markdown table:
 # workload, peer, generator, median, min–max, p50/p99, errors, generator CPU, and uqlite ÷ peer.
@@ -13,9 +16,9 @@
 # Knobs (environment): REPS (3), DUR seconds per run (10), CONNS (64), ROWS preloaded for point
 # queries (10000), BATCH statements per batch request (1000), BUILD_DIR (build-release, relative
 # to the repo root or absolute), PORT_BASE (28400: uqlited uses it and +1, nginx +10, etcd +20 and
-# +21), UQLITED and UQBENCH (binary paths, default under BUILD_DIR), WORKLOADS (space-separated
+# +21, uqlited-3 +30..+35, etcd-3 +40..+45), TOPOLOGY ("1 3": one node, three nodes, or both), UQLITED and UQBENCH (binary paths, default under BUILD_DIR), WORKLOADS (space-separated
 # subset of: insert insert-half query serial serial-query query-weak query-linearizable
-# batch-param batch-literal queue; all by default, about 26 runs per round),
+# batch-param batch-literal queue; all by default, about 26 runs per round, 45 with both topologies),
 # PEERS (subset of: uqlited nginx etcd), KEEP=1 keeps the scratch dir.
 #
 # Rules: traffic goes to 127.0.0.1 only; every run is bounded (wrk -d, uqlite-bench -duration,
@@ -32,6 +35,7 @@ BATCH="${BATCH:-1000}"
 BUILD_DIR="${BUILD_DIR:-build-release}"
 [[ "$BUILD_DIR" = /* ]] || BUILD_DIR="$REPO/$BUILD_DIR"
 PORT_BASE="${PORT_BASE:-28400}"
+TOPOLOGY="${TOPOLOGY:-1 3}"
 WORKLOADS="${WORKLOADS:-insert insert-half query serial serial-query query-weak query-linearizable batch-param batch-literal queue}"
 PEERS="${PEERS:-uqlited nginx etcd}"
 UQLITED="${UQLITED:-$BUILD_DIR/server/uqlited}"
@@ -47,11 +51,18 @@ UQ_PORT="$PORT_BASE"
 NGINX_PORT=$((PORT_BASE + 10))
 ETCD_PORT=$((PORT_BASE + 20))
 ETCD_PEER_PORT=$((PORT_BASE + 21))
+# Three-node topology: node i (0..2) has HTTP port UQ3_BASE+2i and Raft port UQ3_BASE+2i+1; etcd
+# member i has client port ETCD3_BASE+i and peer port ETCD3_BASE+3+i.
+UQ3_BASE=$((PORT_BASE + 30))
+ETCD3_BASE=$((PORT_BASE + 40))
 
 STARTED_PIDS=()
 WORKDIR=""
 LOAD_START=""
-declare -A UP=()  # peer -> 1 when it is running
+declare -A UP=()    # peer -> 1 when it is running
+declare -A PORT=()  # peer -> the client port the load generator drives (a cluster's leader)
+declare -A NOTE=()  # peer -> one line for the table's footer (which node was driven)
+ALL_PEERS="uqlited nginx etcd uqlited-3 etcd-3"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -99,31 +110,81 @@ wait_until() {
 has() { [[ " $1 " == *" $2 "* ]]; }
 
 http_code() { curl -s -o /dev/null -m 2 -w '%{http_code}' "$1" || true; }
-readyz_ok() { [[ "$(http_code "http://127.0.0.1:$UQ_PORT/readyz")" == 200 ]]; }
+readyz_ok() { # HTTP_PORT...: true when every node answers GET /readyz with 200
+  local p
+  for p in "$@"; do [[ "$(http_code "http://127.0.0.1:$p/readyz")" == 200 ]] || return 1; done
+}
 
+# uq_leader_port HTTP_PORT...: prints the HTTP port of the leader when every node names the same
+# one in GET /status (store.leader.node_id); node ids are 1..N in the order of the ports.
+uq_leader_port() {
+  local p id first=""
+  for p in "$@"; do
+    id="$(curl -fsS -m 2 "http://127.0.0.1:$p/status" \
+      | python3 -c 'import json, sys; print(json.load(sys.stdin)["store"]["leader"]["node_id"])')" \
+      || return 1
+    [[ "$id" =~ ^[0-9]+$ ]] && ((id >= 1 && id <= $#)) || return 1
+    [[ -z "$first" || "$id" == "$first" ]] || return 1
+    first="$id"
+  done
+  echo "${@:first:1}"
+}
+
+# start_uqlited N: N=1 is the single node (peer uqlited, the original command line); N=3 starts
+# three nodes on 127.0.0.1 that form one cluster (-bootstrap-expect 3, the same -join list), each
+# with its own data dir, and the load goes to the leader (peer uqlited-3).
 start_uqlited() {
+  local n="$1" peer=uqlited i p dir join="" leader="" secs=30
+  local -a https=() rafts=() cluster_args=()
+  if ((n == 1)); then
+    https=("$UQ_PORT") rafts=($((UQ_PORT + 1)))
+  else
+    peer="uqlited-$n" secs=60
+    for ((i = 0; i < n; i++)); do
+      https+=($((UQ3_BASE + 2 * i))) rafts+=($((UQ3_BASE + 2 * i + 1)))
+      join+="${join:+,}127.0.0.1:${rafts[i]}"
+    done
+    cluster_args=(-bootstrap-expect "$n" -join "$join")
+  fi
   if [[ ! -x "$UQLITED" ]]; then
-    log "uqlited not found at $UQLITED: skipping uqlited (build it: cmake --build $BUILD_DIR --target uqlited)"
+    log "uqlited not found at $UQLITED: skipping $peer (build it: cmake --build $BUILD_DIR --target uqlited)"
     return 0
   fi
-  port_free "$UQ_PORT" && port_free $((UQ_PORT + 1)) || { log "port $UQ_PORT or $((UQ_PORT + 1)) busy: skipping uqlited"; return 0; }
-  mkdir -p "$WORKDIR/uqlited"
-  "$UQLITED" -node-id 1 -http-addr "127.0.0.1:$UQ_PORT" -raft-addr "127.0.0.1:$((UQ_PORT + 1))" \
-    "$WORKDIR/uqlited/data" >"$WORKDIR/uqlited/log" 2>&1 &
-  STARTED_PIDS+=($!)
-  if ! wait_until 30 readyz_ok; then
-    log "uqlited did not answer /readyz with 200 within 30 s: skipping it; log tail:"
-    tail -5 "$WORKDIR/uqlited/log" >&2 || true
+  for p in "${https[@]}" "${rafts[@]}"; do
+    port_free "$p" || { log "port $p busy: skipping $peer"; return 0; }
+  done
+  for ((i = 0; i < n; i++)); do
+    dir="$WORKDIR/$peer/n$((i + 1))"
+    mkdir -p "$dir"
+    "$UQLITED" -node-id $((i + 1)) -http-addr "127.0.0.1:${https[i]}" -raft-addr "127.0.0.1:${rafts[i]}" \
+      "${cluster_args[@]}" "$dir/data" >"$dir/log" 2>&1 &
+    STARTED_PIDS+=($!)
+  done
+  if ! wait_until "$secs" readyz_ok "${https[@]}"; then
+    log "$peer: not every node answered /readyz with 200 within $secs s: skipping it; log tails:"
+    tail -n 5 "$WORKDIR/$peer"/n*/log >&2 || true
     return 0
   fi
+  for ((i = 0; i < 150; i++)); do  # at most 30 s
+    leader="$(uq_leader_port "${https[@]}" 2>/dev/null)" && break
+    leader=""
+    sleep 0.2
+  done
+  [[ -n "$leader" ]] || { log "$peer: nodes did not agree on a leader within 30 s: skipping it"; return 0; }
   # The table, and ROWS rows for the point queries (one request, then the bench stops).
-  if ! timeout 120 "$UQBENCH" -addr "127.0.0.1:$UQ_PORT" -mode query -setup -rows "$ROWS" \
+  if ! timeout 120 "$UQBENCH" -addr "127.0.0.1:$leader" -mode query -setup -rows "$ROWS" \
     -batch "$BATCH" -requests 1 -conns 1 -warmup 0 -duration 10s >>"$RAW" 2>&1; then
-    log "uqlited setup failed (see $RAW): skipping it"
+    log "$peer setup failed (see $RAW): skipping it"
     return 0
   fi
-  UP[uqlited]=1
-  log "uqlited up on 127.0.0.1:$UQ_PORT, $ROWS rows loaded"
+  UP[$peer]=1
+  PORT[$peer]="$leader"
+  if ((n == 1)); then
+    log "uqlited up on 127.0.0.1:$UQ_PORT, $ROWS rows loaded"
+  else
+    NOTE[$peer]="$peer: $n nodes on HTTP ports ${https[*]}, driven at the leader (127.0.0.1:$leader)."
+    log "$peer up (HTTP ports ${https[*]}), leader 127.0.0.1:$leader, $ROWS rows loaded"
+  fi
 }
 
 start_nginx() {
@@ -150,40 +211,69 @@ EOF
   STARTED_PIDS+=($!)
   if wait_until 10 curl -fsS "http://127.0.0.1:$NGINX_PORT/"; then
     UP[nginx]=1
+    PORT[nginx]="$NGINX_PORT"
     log "nginx (1 worker, fixed answer) up on 127.0.0.1:$NGINX_PORT"
   else
     log "nginx did not start: skipping it"
   fi
 }
 
+# start_etcd N: N=1 is the single member (peer etcd); N=3 a 3-member cluster (peer etcd-3), driven
+# at its leader's client URL as ../shared/peers/etcd.sh does.
 start_etcd() {
-  port_free "$ETCD_PORT" && port_free "$ETCD_PEER_PORT" || { log "etcd ports busy: skipping etcd"; return 0; }
-  mkdir -p "$WORKDIR/etcd"
-  etcd --name n0 --data-dir "$WORKDIR/etcd/data" \
-    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
-    --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
-    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
-    --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
-    --initial-cluster "n0=http://127.0.0.1:$ETCD_PEER_PORT" --initial-cluster-state new \
-    --initial-cluster-token "uq-compare-$$" --logger zap --log-level error >"$WORKDIR/etcd/log" 2>&1 &
-  STARTED_PIDS+=($!)
-  if ! wait_until 60 env ETCDCTL_API=3 etcdctl --endpoints="http://127.0.0.1:$ETCD_PORT" endpoint health; then
-    log "etcd not healthy within 60 s: skipping it"
+  local n="$1" peer=etcd i p cluster="" eps="" leader_url dir
+  local -a cports=() pports=()
+  if ((n == 1)); then
+    cports=("$ETCD_PORT") pports=("$ETCD_PEER_PORT")
+  else
+    peer="etcd-$n"
+    for ((i = 0; i < n; i++)); do cports+=($((ETCD3_BASE + i))) pports+=($((ETCD3_BASE + n + i))); done
+  fi
+  for p in "${cports[@]}" "${pports[@]}"; do
+    port_free "$p" || { log "port $p busy: skipping $peer"; return 0; }
+  done
+  for ((i = 0; i < n; i++)); do
+    cluster+="${cluster:+,}n$i=http://127.0.0.1:${pports[i]}"
+    eps+="${eps:+,}http://127.0.0.1:${cports[i]}"
+  done
+  for ((i = 0; i < n; i++)); do
+    dir="$WORKDIR/$peer/n$i"
+    mkdir -p "$dir"
+    etcd --name "n$i" --data-dir "$dir/data" \
+      --listen-client-urls "http://127.0.0.1:${cports[i]}" \
+      --advertise-client-urls "http://127.0.0.1:${cports[i]}" \
+      --listen-peer-urls "http://127.0.0.1:${pports[i]}" \
+      --initial-advertise-peer-urls "http://127.0.0.1:${pports[i]}" \
+      --initial-cluster "$cluster" --initial-cluster-state new \
+      --initial-cluster-token "uq-compare-$$-$n" --logger zap --log-level error >"$dir/log" 2>&1 &
+    STARTED_PIDS+=($!)
+  done
+  if ! wait_until 60 env ETCDCTL_API=3 etcdctl --endpoints="$eps" endpoint health; then
+    log "$peer not healthy within 60 s: skipping it"
     return 0
   fi
-  ETCDCTL_API=3 etcdctl --endpoints="http://127.0.0.1:$ETCD_PORT" put bench-read-key \
+  # The leader's client URL: the endpoint whose member_id is the leader's id.
+  leader_url="$(ETCDCTL_API=3 etcdctl --endpoints="$eps" endpoint status -w json | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    st = e["Status"]
+    if st["header"]["member_id"] == st["leader"]:
+        print(e["Endpoint"])
+' || true)"
+  [[ "$leader_url" =~ ^http://127\.0\.0\.1:[0-9]+$ ]] || { log "$peer: no leader found: skipping it"; return 0; }
+  ETCDCTL_API=3 etcdctl --endpoints="$leader_url" put bench-read-key \
     "$(printf 'v%.0s' $(seq 1 16))" >/dev/null
-  UP[etcd]=1
-  log "etcd up on 127.0.0.1:$ETCD_PORT ($(etcd --version | head -1))"
+  UP[$peer]=1
+  PORT[$peer]="${leader_url##*:}"
+  if ((n == 1)); then
+    log "etcd up on 127.0.0.1:$ETCD_PORT ($(etcd --version | head -1))"
+  else
+    NOTE[$peer]="$peer: $n members on client ports ${cports[*]}, driven at the leader ($leader_url)."
+    log "$peer up (client ports ${cports[*]}), leader $leader_url ($(etcd --version | head -1))"
+  fi
 }
 
-peer_port() {
-  case "$1" in
-    uqlited) echo "$UQ_PORT" ;;
-    nginx) echo "$NGINX_PORT" ;;
-    etcd) echo "$ETCD_PORT" ;;
-  esac
-}
+peer_port() { echo "${PORT[$1]}"; }
 
 # run_one WORKLOAD PEER GEN REP UNIT CMD...: runs one bounded measurement, keeps its raw output,
 # appends one row to the TSV (rate, p50, p99, errors, generator CPU %).
@@ -217,51 +307,53 @@ ub_run() { # WORKLOAD PEER REP UNIT uqlite-bench-args...
     -duration "${DUR}s" -warmup 1s "$@"
 }
 
-# One round: every workload on every running peer, once.
+# One round: every workload on every running peer, once. A peer's name is its kind (uqlited, nginx,
+# etcd) plus "-3" for the three-node topology; the case below looks at the kind only.
 run_round() {
-  local rep="$1" peer
+  local rep="$1" peer kind w
   for w in $WORKLOADS; do
-    for peer in uqlited nginx etcd; do
+    for peer in $ALL_PEERS; do
       [[ -n "${UP[$peer]:-}" ]] || continue
-      case "$w:$peer" in
-        insert:etcd) wrk_run insert etcd "$rep" "$CONNS" etcd_put.lua ;;
+      kind="${peer%-3}"
+      case "$w:$kind" in
+        insert:etcd) wrk_run insert "$peer" "$rep" "$CONNS" etcd_put.lua ;;
         insert:*)
           wrk_run insert "$peer" "$rep" "$CONNS" uq_insert.lua
           ub_run insert "$peer" "$rep" "req/s" -mode insert -conns "$CONNS" ;;
         insert-half:uqlited)
           # Open loop at half of this round's closed-loop peak: the p99-at-half-load figure.
           local peak half
-          peak="$(awk -F'\t' -v r="$rep" '$1 == "insert" && $2 == "uqlited" && $3 == "ub" && $4 == r { print $6 }' "$TSV" | tail -1)"
+          peak="$(awk -F'\t' -v r="$rep" -v p="$peer" '$1 == "insert" && $2 == p && $3 == "ub" && $4 == r { print $6 }' "$TSV" | tail -1)"
           half="$(python3 -c "import sys; p = float(sys.argv[1] or 'nan'); print(int(p / 2) if p == p and p >= 2 else 0)" "$peak")"
           if ((half > 0)); then
-            ub_run insert-half uqlited "$rep" "req/s" -mode insert -conns "$CONNS" -rate "$half"
+            ub_run insert-half "$peer" "$rep" "req/s" -mode insert -conns "$CONNS" -rate "$half"
           else
-            log "insert-half: no uqlited insert peak in round $rep (run the insert workload first)"
+            log "insert-half: no $peer insert peak in round $rep (run the insert workload first)"
           fi ;;
-        query:etcd) wrk_run query etcd "$rep" "$CONNS" etcd_range.lua SERIALIZABLE=true ;;
+        query:etcd) wrk_run query "$peer" "$rep" "$CONNS" etcd_range.lua SERIALIZABLE=true ;;
         query:*)
           wrk_run query "$peer" "$rep" "$CONNS" uq_query.lua LEVEL=none ROWS="$ROWS"
           ub_run query "$peer" "$rep" "req/s" -mode query -level none -rows "$ROWS" -conns "$CONNS" ;;
-        serial:etcd) wrk_run serial etcd "$rep" 1 etcd_put.lua ;;
+        serial:etcd) wrk_run serial "$peer" "$rep" 1 etcd_put.lua ;;
         serial:*)
           wrk_run serial "$peer" "$rep" 1 uq_insert.lua
           ub_run serial "$peer" "$rep" "req/s" -mode insert -conns 1 ;;
-        serial-query:etcd) wrk_run serial-query etcd "$rep" 1 etcd_range.lua SERIALIZABLE=true ;;
+        serial-query:etcd) wrk_run serial-query "$peer" "$rep" 1 etcd_range.lua SERIALIZABLE=true ;;
         serial-query:*)
           wrk_run serial-query "$peer" "$rep" 1 uq_query.lua LEVEL=none ROWS="$ROWS"
           ub_run serial-query "$peer" "$rep" "req/s" -mode query -level none -rows "$ROWS" -conns 1 ;;
         query-weak:uqlited)
-          ub_run query-weak uqlited "$rep" "req/s" -mode query -level weak -rows "$ROWS" -conns "$CONNS" ;;
+          ub_run query-weak "$peer" "$rep" "req/s" -mode query -level weak -rows "$ROWS" -conns "$CONNS" ;;
         query-linearizable:uqlited)
-          ub_run query-linearizable uqlited "$rep" "req/s" -mode query -level linearizable \
+          ub_run query-linearizable "$peer" "$rep" "req/s" -mode query -level linearizable \
             -rows "$ROWS" -conns "$CONNS" ;;
         query-linearizable:etcd)
-          wrk_run query-linearizable etcd "$rep" "$CONNS" etcd_range.lua SERIALIZABLE=false ;;
+          wrk_run query-linearizable "$peer" "$rep" "$CONNS" etcd_range.lua SERIALIZABLE=false ;;
         batch-param:uqlited)
-          ub_run batch-param uqlited "$rep" "rows/s" -mode batch -param -batch "$BATCH" -conns 8 ;;
+          ub_run batch-param "$peer" "$rep" "rows/s" -mode batch -param -batch "$BATCH" -conns 8 ;;
         batch-literal:uqlited)
-          ub_run batch-literal uqlited "$rep" "rows/s" -mode batch -batch "$BATCH" -conns 8 ;;
-        queue:uqlited) ub_run queue uqlited "$rep" "req/s" -mode queue -conns "$CONNS" ;;
+          ub_run batch-literal "$peer" "$rep" "rows/s" -mode batch -batch "$BATCH" -conns 8 ;;
+        queue:uqlited) ub_run queue "$peer" "$rep" "req/s" -mode queue -conns "$CONNS" ;;
       esac
     done
   done
@@ -342,13 +434,24 @@ def table(path):
         rates = [r[0] for r in rows if r[0] == r[0]]
         lo, hi = (min(rates), max(rates)) if rates else (float("nan"), float("nan"))
         ratio = "–"
-        if peer != "uqlited":
-            uq = None
-            for g in (gen, "wrk", "ub"):  # same generator first, then whichever uqlited has
-                if uq is None:
-                    uq = medians.get((w, "uqlited", g, unit))
-            if uq is not None and uq == uq and medians[key] > 0:
-                ratio = f"{uq / medians[key]:.2f}"
+        if not peer.startswith("uqlited"):
+            def uq_ratio(uq_peer):
+                uq = None
+                for g in (gen, "wrk", "ub"):  # same generator first, then whichever uqlited has
+                    if uq is None:
+                        uq = medians.get((w, uq_peer, g, unit))
+                if uq is not None and uq == uq and medians[key] > 0:
+                    return f"{uq / medians[key]:.2f}"
+                return None
+            if peer == "nginx":  # single in every topology: against each uqlited topology
+                parts = [(label, uq_ratio(p)) for label, p in (("1n", "uqlited"), ("3n", "uqlited-3"))]
+                parts = [(label, r) for label, r in parts if r is not None]
+                if [label for label, _ in parts] == ["1n"]:
+                    ratio = parts[0][1]
+                elif parts:
+                    ratio = ", ".join(f"{label} {r}" for label, r in parts)
+            else:  # the same topology: etcd against uqlited, etcd-3 against uqlited-3
+                ratio = uq_ratio("uqlited-3" if peer.endswith("-3") else "uqlited") or "–"
         errs = int(sum(r[3] for r in rows if r[3] == r[3]))
         cpu = med([r[4] for r in rows])
         gen_name = "uqlite-bench" if gen == "ub" else "wrk -t1"
@@ -368,6 +471,10 @@ PY
 }
 
 main() {
+  local t
+  for t in $TOPOLOGY; do
+    [[ "$t" == 1 || "$t" == 3 ]] || { log "TOPOLOGY holds 1 and/or 3, not '$t'"; exit 2; }
+  done
   need_pkgs wrk nginx-light etcd-server etcd-client curl time python3-minimal iproute2
   if [[ ! -x "$UQBENCH" ]]; then
     log "uqlite-bench not found at $UQBENCH; build it first:"
@@ -380,15 +487,23 @@ main() {
   : >"$TSV"
   {
     echo "# bench/compare.sh $STAMP: REPS=$REPS DUR=$DUR CONNS=$CONNS ROWS=$ROWS BATCH=$BATCH"
-    echo "# workloads: $WORKLOADS; peers: $PEERS"
+    echo "# workloads: $WORKLOADS; peers: $PEERS; topologies: $TOPOLOGY"
     echo "# $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); kernel $(uname -r)"
     echo "# uqlite $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
     echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   } >"$RAW"
   LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
-  has "$PEERS" uqlited && start_uqlited
-  has "$PEERS" nginx && start_nginx
-  has "$PEERS" etcd && start_etcd
+  if has "$TOPOLOGY" 1; then
+    has "$PEERS" uqlited && start_uqlited 1
+  fi
+  has "$PEERS" nginx && start_nginx  # one nginx whatever the topologies
+  if has "$TOPOLOGY" 1; then
+    has "$PEERS" etcd && start_etcd 1
+  fi
+  if has "$TOPOLOGY" 3; then
+    has "$PEERS" uqlited && start_uqlited 3
+    has "$PEERS" etcd && start_etcd 3
+  fi
   ((${#UP[@]} > 0)) || { log "no peer is running: nothing to measure"; exit 1; }
   local rep
   for rep in $(seq 1 "$REPS"); do
@@ -402,12 +517,21 @@ main() {
     echo
     echo "Rates are successful answers (rows for batch workloads) per second; median and min–max over"
     echo "the runs. uqlite ÷ peer compares uqlited's median with the same generator (else with"
-    echo "whichever uqlited row the workload has). query and serial-query: uqlited/nginx at"
+    echo "whichever uqlited row the workload has) in the same topology: etcd against uqlited (one"
+    echo "node), etcd-3 against uqlited-3 (three nodes); nginx is single and is compared with each"
+    echo "uqlited topology measured (1n, 3n). query and serial-query: uqlited/nginx at"
     echo "level=none, etcd serializable range; query-linearizable: etcd linearizable range."
     echo "gen CPU %: the load generator's own CPU, of one core (2 cores = 200 % for the machine)."
     echo "Machine load average (1, 5, 15 min) at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "(on 2 cores, anything much above 2 means other work shared the CPUs: trust ratios, not absolutes)."
-    [[ -n "${UP[uqlited]:-}" ]] || echo "uqlited: skipped (binary absent or not ready)."
+    if has "$PEERS" uqlited; then
+      has "$TOPOLOGY" 1 && { [[ -n "${UP[uqlited]:-}" ]] || echo "uqlited: skipped (binary absent or not ready)."; }
+      has "$TOPOLOGY" 3 && { [[ -n "${UP[uqlited-3]:-}" ]] || echo "uqlited-3: skipped (binary absent or not ready)."; }
+    fi
+    local peer
+    for peer in $ALL_PEERS; do
+      [[ -z "${NOTE[$peer]:-}" ]] || echo "${NOTE[$peer]}"
+    done
   } >"$TABLE"
   cat "$TABLE"
   log "raw outputs: $RAW; table: $TABLE; rows: $TSV"
