@@ -16,10 +16,11 @@
 # Knobs (environment): REPS (3), DUR seconds per run (10), CONNS (64), ROWS preloaded for point
 # queries (10000), BATCH statements per batch request (1000), BUILD_DIR (build-release, relative
 # to the repo root or absolute), PORT_BASE (28400: uqlited uses it and +1, nginx +10, etcd +20 and
-# +21, uqlited-3 +30..+35, etcd-3 +40..+45), TOPOLOGY ("1 3": one node, three nodes, or both), UQLITED and UQBENCH (binary paths, default under BUILD_DIR), WORKLOADS (space-separated
-# subset of: insert insert-half query serial serial-query query-weak query-linearizable
-# batch-param batch-literal queue; all by default, about 26 runs per round, 45 with both topologies),
-# PEERS (subset of: uqlited nginx etcd), KEEP=1 keeps the scratch dir.
+# +21, uqlited-3 +30..+35, etcd-3 +40..+45), TOPOLOGY ("1 3": one node, three nodes, or both),
+# UQLITED and UQBENCH (binary paths, default under BUILD_DIR), WORKLOADS (space-separated subset
+# of: insert insert-half query serial serial-query query-weak query-linearizable batch-param
+# batch-literal queue; all by default, about 26 runs per round with one topology, 45 with both),
+# PEERS (subset of: uqlited nginx etcd, in each topology chosen), KEEP=1 keeps the scratch dir.
 #
 # Rules: traffic goes to 127.0.0.1 only; every run is bounded (wrk -d, uqlite-bench -duration,
 # plus `timeout`); every process this script starts is stopped by its PID at exit (trap), never by
