@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "net/http_connection.h"
 #include "net/provided_buffers.h"
+#include "net/socket.h"
 
 namespace uq::net {
 
@@ -30,102 +31,6 @@ class HttpServer::Acceptor final : public core::Completion {
 namespace {
 
 constexpr int kListenBacklog = 4096;
-
-struct HostPort {
-  std::string host;
-  std::string port;
-};
-
-Result<HostPort> split_host_port(std::string_view text) {
-  HostPort out;
-  if (!text.empty() && text.front() == '[') {
-    size_t close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return error(Code::kInvalidArgument, "bad address: " + std::string(text));
-    }
-    out.host = std::string(text.substr(1, close - 1));
-    out.port = std::string(text.substr(close + 2));
-  } else {
-    size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos) {
-      return error(Code::kInvalidArgument, "address without port: " + std::string(text));
-    }
-    out.host = std::string(text.substr(0, colon));
-    out.port = std::string(text.substr(colon + 1));
-  }
-  if (out.port.empty()) {
-    return error(Code::kInvalidArgument, "address without port: " + std::string(text));
-  }
-  return out;
-}
-
-Status errno_status(const char* what) {
-  return error(Code::kIoError, std::string(what) + ": " + std::strerror(errno));
-}
-
-// Opens, binds and listens. An empty host listens on every address (IPv6 socket accepting
-// IPv4 too, as Go does for ":port"); a name prefers its first IPv4 address, as Go does for
-// "localhost".
-Result<int> open_listener(const HostPort& where) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  hints.ai_family = AF_UNSPEC;
-  addrinfo* found = nullptr;
-  const char* host = where.host.empty() ? "::" : where.host.c_str();
-  int rc = getaddrinfo(host, where.port.c_str(), &hints, &found);
-  if (rc != 0 && where.host.empty()) {
-    rc = getaddrinfo("0.0.0.0", where.port.c_str(), &hints, &found);
-  }
-  if (rc != 0) {
-    return error(Code::kInvalidArgument,
-                 "resolve " + where.host + ":" + where.port + ": " + gai_strerror(rc));
-  }
-  addrinfo* chosen = found;
-  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-    if (ai->ai_family == AF_INET) {
-      chosen = ai;
-      break;
-    }
-  }
-  int fd = socket(chosen->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    freeaddrinfo(found);
-    return errno_status("socket");
-  }
-  int one = 1;
-  int zero = 0;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-  if (chosen->ai_family == AF_INET6 && where.host.empty()) {
-    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-  }
-  if (bind(fd, chosen->ai_addr, chosen->ai_addrlen) != 0) {
-    Status status = errno_status(("bind " + where.host + ":" + where.port).c_str());
-    freeaddrinfo(found);
-    ::close(fd);
-    return status;
-  }
-  freeaddrinfo(found);
-  if (::listen(fd, kListenBacklog) != 0) {
-    Status status = errno_status("listen");
-    ::close(fd);
-    return status;
-  }
-  return fd;
-}
-
-uint16_t bound_port(int fd) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof(addr);
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    return 0;
-  }
-  if (addr.ss_family == AF_INET6) {
-    return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-  }
-  return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-}
 
 }  // namespace
 
@@ -160,7 +65,10 @@ Status HttpServer::listen(std::string_view host_port) {
   if (!where.is_ok()) {
     return where.status();
   }
-  Result<int> fd = open_listener(*where);
+  ListenOptions listen_options;
+  listen_options.backlog = kListenBacklog;
+  listen_options.reuse_port = true;
+  Result<int> fd = open_listener(*where, listen_options);
   if (!fd.is_ok()) {
     return fd.status();
   }

@@ -15,6 +15,7 @@
 
 #include "core/check.h"
 #include "core/log.h"
+#include "net/socket.h"
 
 namespace uq::net {
 
@@ -23,77 +24,6 @@ using peer_wire::FrameKind;
 namespace {
 
 constexpr int kListenBacklog = 1024;
-
-Status errno_status(const std::string& what) {
-  return error(Code::kIoError, what + ": " + std::strerror(errno));
-}
-
-Result<int> open_listener(const std::string& addr) {
-  std::string host;
-  std::string port;
-  if (!addr.empty() && addr.front() == '[') {
-    size_t close = addr.find(']');
-    if (close == std::string::npos || close + 1 >= addr.size() || addr[close + 1] != ':') {
-      return error(Code::kInvalidArgument, "bad address: " + addr);
-    }
-    host = addr.substr(1, close - 1);
-    port = addr.substr(close + 2);
-  } else {
-    size_t colon = addr.rfind(':');
-    if (colon == std::string::npos) {
-      return error(Code::kInvalidArgument, "address without port: " + addr);
-    }
-    host = addr.substr(0, colon);
-    port = addr.substr(colon + 1);
-  }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found);
-  if (rc != 0) {
-    return error(Code::kInvalidArgument, "resolve " + addr + ": " + gai_strerror(rc));
-  }
-  addrinfo* chosen = found;
-  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-    if (ai->ai_family == AF_INET) {
-      chosen = ai;
-      break;
-    }
-  }
-  int fd = ::socket(chosen->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    freeaddrinfo(found);
-    return errno_status("socket");
-  }
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (::bind(fd, chosen->ai_addr, chosen->ai_addrlen) != 0) {
-    Status status = errno_status("bind " + addr);
-    freeaddrinfo(found);
-    ::close(fd);
-    return status;
-  }
-  freeaddrinfo(found);
-  if (::listen(fd, kListenBacklog) != 0) {
-    Status status = errno_status("listen " + addr);
-    ::close(fd);
-    return status;
-  }
-  return fd;
-}
-
-uint16_t port_of(int fd) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof(addr);
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    return 0;
-  }
-  if (addr.ss_family == AF_INET6) {
-    return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-  }
-  return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-}
 
 }  // namespace
 
@@ -175,12 +105,18 @@ PeerTransport::~PeerTransport() {
 
 Status PeerTransport::listen(const std::string& addr) {
   UQ_CHECK(listen_fd_ < 0, "listen() called twice");
-  Result<int> fd = open_listener(addr);
+  Result<HostPort> where = split_host_port(addr);
+  if (!where.is_ok()) {
+    return where.status();
+  }
+  ListenOptions options;
+  options.backlog = kListenBacklog;
+  Result<int> fd = open_listener(*where, options);
   if (!fd.is_ok()) {
     return fd.status();
   }
   listen_fd_ = *fd;
-  port_ = port_of(listen_fd_);
+  port_ = net::bound_port(listen_fd_);
   arm_accept();
   return Status::ok();
 }

@@ -14,6 +14,7 @@
 #include "core/check.h"
 #include "core/log.h"
 #include "net/peer.h"
+#include "net/socket.h"
 
 namespace uq::net {
 
@@ -27,49 +28,6 @@ constexpr size_t kKeepBufferBytes = 1024 * 1024;  // larger idle buffers are giv
 
 uint64_t completion_data(core::Completion* completion) {
   return reinterpret_cast<uint64_t>(completion);
-}
-
-// "host:port" or "[v6]:port" → a socket address; IPv4 preferred for names, as Go does.
-Status resolve(const std::string& addr, sockaddr_storage& out, socklen_t& out_len) {
-  std::string host;
-  std::string port;
-  if (!addr.empty() && addr.front() == '[') {
-    size_t close = addr.find(']');
-    if (close == std::string::npos || close + 1 >= addr.size() || addr[close + 1] != ':') {
-      return error(Code::kInvalidArgument, "bad address: " + addr);
-    }
-    host = addr.substr(1, close - 1);
-    port = addr.substr(close + 2);
-  } else {
-    size_t colon = addr.rfind(':');
-    if (colon == std::string::npos) {
-      return error(Code::kInvalidArgument, "address without port: " + addr);
-    }
-    host = addr.substr(0, colon);
-    port = addr.substr(colon + 1);
-  }
-  if (host.empty()) {
-    host = "127.0.0.1";
-  }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
-  if (rc != 0) {
-    return error(Code::kUnavailable, "resolve " + addr + ": " + gai_strerror(rc));
-  }
-  addrinfo* chosen = found;
-  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-    if (ai->ai_family == AF_INET) {
-      chosen = ai;
-      break;
-    }
-  }
-  std::memcpy(&out, chosen->ai_addr, chosen->ai_addrlen);
-  out_len = chosen->ai_addrlen;
-  freeaddrinfo(found);
-  return Status::ok();
 }
 
 }  // namespace
@@ -111,7 +69,8 @@ void PeerTransport::Connection::begin_dial(int64_t delay_ms) {
 }
 
 void PeerTransport::Connection::dial() {
-  Status status = resolve(peer_->addr, remote_, remote_len_);
+  Result<HostPort> where = split_host_port(peer_->addr);
+  Status status = where.is_ok() ? resolve(*where, &remote_, &remote_len_) : where.status();
   if (status.is_ok()) {
     fd_ = ::socket(remote_.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) {
