@@ -1,7 +1,6 @@
 // libFuzzer target: everything a node decodes from another node or from its snapshot store —
 // node-to-node frames (net/peer.h), replicated commands (sql/command.h), snapshot meta files
-// (sql/snapshot.h), forwarded HTTP requests and answers (server/forward.h) and member records
-// (server/store.h). Any input must be refused with a Status or decode to a value that survives
+// (sql/snapshot.h) and forwarded HTTP requests and answers (server/forward.h). Any input must be refused with a Status or decode to a value that survives
 // encode → decode unchanged; nothing may crash, hang or allocate what the input does not hold.
 #include <cstdint>
 #include <cstdlib>
@@ -10,7 +9,6 @@
 
 #include "net/peer.h"
 #include "server/forward.h"
-#include "server/store.h"
 #include "sql/command.h"
 #include "sql/snapshot.h"
 
@@ -57,17 +55,6 @@ void check_forward(std::string_view bytes) {
   (void)uq::server::decode_forward_response(bytes);
 }
 
-void check_member(std::string_view bytes) {
-  auto member = uq::server::decode_member(bytes);
-  if (member) {
-    auto again = uq::server::decode_member(uq::server::encode_member(*member));
-    if (!again || again->id != member->id || again->raft_addr != member->raft_addr ||
-        again->api_addr != member->api_addr || again->voter != member->voter) {
-      std::abort();
-    }
-  }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -76,6 +63,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_command(bytes);
   check_snapshot_meta(bytes);
   check_forward(bytes);
-  check_member(bytes);
   return 0;
 }
