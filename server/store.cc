@@ -203,6 +203,8 @@ Status Store::open(const std::string& raft_dir) {
     }
   }
 
+  UQ_RETURN_IF_ERROR(recover_from_peers_file(&durable));
+
   int64_t heartbeat_ms = std::max<int64_t>(10, to_ms(config_.raft_heartbeat_timeout).count());
   tick_ms_ = static_cast<int>(std::max<int64_t>(1, heartbeat_ms / 10));
   raft_config_.id = self_raft_id_;
@@ -228,6 +230,7 @@ Status Store::open(const std::string& raft_dir) {
     node_ = std::make_unique<raft::Node>(raft_config_, durable);
   }
   const raft::ConfState& conf = node_->conf();
+  joined_ = joined_ || conf.is_member(self_raft_id_);
   if (!fresh && !join_targets_.empty() && config_.bootstrap_expect == 0 &&
       conf.voters.size() == 1 && conf.voters[0] == self_raft_id_ && conf.learners.empty()) {
     return error(Code::kInvalidArgument,

@@ -236,6 +236,8 @@ class Store {
   void install_snapshot(const raft::SnapshotMeta& meta);
   void install_snapshot_in_log(const raft::SnapshotMeta& snapshot);
   void publish_snapshots();
+  // store_recovery.cc
+  Status recover_from_peers_file(raft::DurableState* durable);
   void fatal(const std::string& message);
   void save_power_loss_marker();
 
