@@ -132,6 +132,7 @@ void HttpApi::handle_backup(const Call& call) {
                                                    : "application/octet-stream");
       out.body = std::move(**shared);
       finish(responder, std::move(out));
+      node_.note_backup();
     });
   };
   if (!node_.db().submit_classify(sql::Request{}, std::move(work))) {

@@ -170,8 +170,13 @@ void HttpApi::forward_to_leader(const Call& call) {
     reply_envelope(call, "not leader");
     return;
   }
+  // Data-API calls report a failed forward in the envelope; the others (backup, load, remove,
+  // stepdown) as 500 with the error text (spec §3.9).
+  bool data_api = call.request.path.starts_with("/db/execute") ||
+                  call.request.path.starts_with("/db/query") ||
+                  call.request.path.starts_with("/db/request");
   forward_payload(encode_forward_request(call.request), forward_timeout(call.params),
-                  call.params.has("pretty"), call.responder);
+                  call.params.has("pretty"), call.responder, data_api);
 }
 
 std::chrono::milliseconds HttpApi::forward_timeout(const QueryParams& params) {
@@ -180,33 +185,39 @@ std::chrono::milliseconds HttpApi::forward_timeout(const QueryParams& params) {
 }
 
 void HttpApi::forward_payload(std::string payload, std::chrono::milliseconds timeout, bool pretty,
-                              net::HttpResponder responder) {
+                              net::HttpResponder responder, bool envelope_errors) {
   node_.counters().add("proxy", "forwarded");
   sql::ExecOptions options;
   options.pretty = pretty;
   node_.store().forward(
-      std::move(payload), timeout, [this, responder, options](Result<std::string> answer) {
+      std::move(payload), timeout,
+      [this, responder, options, envelope_errors](Result<std::string> answer) {
         std::string leader = node_.store().view()->leader.raft_addr;
-        run_on_reactor([this, responder, leader, options, answer = std::move(answer)] {
-          auto decoded = answer.is_ok() ? decode_forward_response(*answer)
-                                        : Result<ForwardedResponse>(answer.status());
-          if (!decoded.is_ok()) {
-            node_.counters().add("proxy", "forward_errors");
-            // Network, timeout or remote failure: the envelope carries it (spec §3.9).
-            sql::Response envelope = sql::error_envelope(decoded.status().message(), options);
-            reply_json(responder, std::move(envelope.body), false);
-            return;
-          }
-          net::HttpResponse out = response(decoded->status);
-          if (!decoded->content_type.empty()) {
-            out.headers.emplace_back("Content-Type", decoded->content_type);
-          }
-          if (decoded->served) {
-            out.headers.emplace_back("X-Rqlite-Served-By", leader);
-          }
-          out.body = std::move(decoded->body);
-          finish(responder, std::move(out));
-        });
+        run_on_reactor(
+            [this, responder, leader, options, envelope_errors, answer = std::move(answer)] {
+              auto decoded = answer.is_ok() ? decode_forward_response(*answer)
+                                            : Result<ForwardedResponse>(answer.status());
+              if (!decoded.is_ok()) {
+                node_.counters().add("proxy", "forward_errors");
+                if (!envelope_errors) {
+                  reply_text_error(responder, 500, decoded.status().message());
+                  return;
+                }
+                // Network, timeout or remote failure: the envelope carries it (spec §3.9).
+                sql::Response envelope = sql::error_envelope(decoded.status().message(), options);
+                reply_json(responder, std::move(envelope.body), false);
+                return;
+              }
+              net::HttpResponse out = response(decoded->status);
+              if (!decoded->content_type.empty()) {
+                out.headers.emplace_back("Content-Type", decoded->content_type);
+              }
+              if (decoded->served) {
+                out.headers.emplace_back("X-Rqlite-Served-By", leader);
+              }
+              out.body = std::move(decoded->body);
+              finish(responder, std::move(out));
+            });
       });
 }
 
@@ -424,7 +435,7 @@ void HttpApi::handle_request(const Call& call) {
       return;
     }
     if (!leader) {
-      forward_payload(std::move(for_leader), timeout, options.pretty, responder);
+      forward_payload(std::move(for_leader), timeout, options.pretty, responder, true);
       return;
     }
     sql::Command command = sql::make_command(sql::Kind::kRequest, std::move(classified), options);

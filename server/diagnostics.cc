@@ -259,6 +259,9 @@ JsonNode status_document(Node& node) {
   runtime["version"] = "c++20";
   runtime["kubernetes_hint"] = std::getenv("KUBERNETES_SERVICE_HOST") != nullptr;
   doc["store"] = store_section(node);
+  if (auto backup = node.last_backup_time()) {
+    doc["last_backup_time"] = rfc3339(*backup);
+  }
   return doc;
 }
 

@@ -88,7 +88,7 @@ class HttpApi {
   // Any thread: sends an encoded request (server/forward.h) to the leader and answers the client
   // with the leader's answer.
   void forward_payload(std::string payload, std::chrono::milliseconds timeout, bool pretty,
-                       net::HttpResponder responder);
+                       net::HttpResponder responder, bool envelope_errors);
   static std::chrono::milliseconds forward_timeout(const QueryParams& params);
   // Serves a read-only request at `level` on this node, which must be the leader unless level is
   // "none" (linearizable: after a ReadIndex round).

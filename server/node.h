@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,6 +53,21 @@ class Node {
   WriteQueue& write_queue() { return *write_queue_; }
   Counters& counters() { return counters_; }
   std::chrono::system_clock::time_point start_time() const { return start_time_; }
+  // The last successful GET /db/backup (/status last_backup_time); nullopt before the first.
+  void note_backup() {
+    last_backup_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count());
+  }
+  std::optional<std::chrono::system_clock::time_point> last_backup_time() const {
+    int64_t ns = last_backup_ns_.load();
+    if (ns == 0) {
+      return std::nullopt;
+    }
+    return std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::nanoseconds(ns)));
+  }
   uint16_t http_port() const { return http_port_; }
   const std::string& db_path() const { return db_path_; }
   int reactor_count() const { return static_cast<int>(reactors_.size()); }
@@ -75,7 +91,9 @@ class Node {
   std::vector<ReactorSlot> reactors_;
   std::chrono::system_clock::time_point start_time_;
   uint16_t http_port_ = 0;
-  uint64_t reused_index_ = 0;  // the database kept from a clean shutdown holds this index
+  uint64_t reused_index_ = 0;
+  std::atomic<int64_t> last_backup_ns_{
+      0};  // the database kept from a clean shutdown holds this index
   std::atomic<bool> shut_down_{false};
 };
 

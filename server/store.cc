@@ -598,6 +598,9 @@ void Store::apply_committed(const raft::Entry& entry) {
   }
   if (entry.type != raft::EntryType::kNormal) {
     db_.submit_marker(index);
+    if (entry.type == raft::EntryType::kConfig) {
+      on_config_committed(entry);
+    }
     return;
   }
   if (answered_here) {
@@ -630,6 +633,51 @@ void Store::apply_committed(const raft::Entry& entry) {
   sql::ExecOptions options = sql::replica_options(*command);
   db_.submit_committed(index, command->kind, std::move(command->request), std::move(options),
                        nullptr);
+}
+
+void Store::on_config_committed(const raft::Entry& entry) {
+  raft::ConfChange change;
+  if (!raft::decode_conf_change(entry.data, &change) ||
+      change.type != raft::ConfChangeType::kRemoveNode || change.node != self_raft_id_ ||
+      !config_.raft_remove_shutdown || stopped_) {
+    return;
+  }
+  // -raft-remove-shutdown: a node removed from the cluster stops, through the graceful path.
+  UQ_WARN("this node was removed from the cluster: shutting down (-raft-remove-shutdown)");
+  ::kill(::getpid(), SIGTERM);
+}
+
+void Store::reap_unreachable() {
+  // -raft-reap-node-timeout / -raft-reap-read-only-node-timeout: the leader removes members it
+  // has not heard from for that long.
+  int64_t now = reactor_->now_ms();
+  for (const auto* list : {&node_->conf().voters, &node_->conf().learners}) {
+    bool voters = list == &node_->conf().voters;
+    auto timeout =
+        voters ? config_.raft_reap_node_timeout : config_.raft_reap_read_only_node_timeout;
+    if (timeout.count() <= 0) {
+      continue;
+    }
+    for (raft::NodeId peer : *list) {
+      const raft::Progress* pr = node_->progress(peer);
+      if (peer == self_raft_id_ || pr == nullptr) {
+        continue;
+      }
+      int64_t& seen = last_seen_ms_[peer.value];
+      if (seen == 0 || pr->recent_active) {
+        seen = now;
+      } else if (now - seen > to_ms(timeout).count()) {
+        auto it = members_.find(peer.value);
+        std::string id = it != members_.end() ? it->second.id : "";
+        UQ_WARN("removing node %s: unreachable for longer than %lld ms", id.c_str(),
+                static_cast<long long>(to_ms(timeout).count()));
+        seen = now;  // one attempt per timeout
+        if (!id.empty()) {
+          remove_member(id, [](Status) {});
+        }
+      }
+    }
+  }
 }
 
 void Store::on_soft_state(const raft::SoftState& soft) {
@@ -1004,6 +1052,7 @@ void Store::tick() {
   node_->tick();
   if (node_->role() == raft::Role::kLeader) {
     introduce_members();
+    reap_unreachable();
   }
   maybe_auto_snapshot();
   schedule_ready();

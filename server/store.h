@@ -198,6 +198,8 @@ class Store {
   void finish_persist_jobs();
   void apply_committed(const raft::Entry& entry);
   void on_soft_state(const raft::SoftState& soft);
+  void on_config_committed(const raft::Entry& entry);
+  void reap_unreachable();
   void fail_pending(const std::string& why);
   void send_message(const raft::Message& m);
   void on_peer_message(std::string_view tagged);
@@ -273,7 +275,9 @@ class Store {
   wal::HardState saved_hard_state_;
   raft::SoftState soft_;
   int64_t last_contact_ms_ = -1;
-  std::unordered_map<uint64_t, int64_t> introduced_ms_;  // by raft id: last member table sent
+  std::unordered_map<uint64_t, int64_t> introduced_ms_;
+  std::unordered_map<uint64_t, int64_t>
+      last_seen_ms_;  // leader: per peer, for reaping  // by raft id: last member table sent
   int power_loss_fd_ = -1;
 
   // Snapshots (store_snapshot.cc).

@@ -74,7 +74,10 @@ bool Connection::deadline_passed() const {
 }
 
 int Connection::prepare(std::string_view sql, sqlite3_stmt** stmt, std::string_view* tail) {
-  auto it = cache_.find(sql);
+  // Long strings (a SQL dump loaded as one request) are never cached, and are not even looked
+  // up: hashing the rest of the text before each of its statements would be quadratic.
+  bool cacheable = sql.size() <= kCacheMaxSqlBytes;
+  auto it = cacheable ? cache_.find(sql) : cache_.end();
   if (it != cache_.end() && !it->second.busy) {
     it->second.busy = true;
     *stmt = it->second.stmt;
@@ -87,8 +90,13 @@ int Connection::prepare(std::string_view sql, sqlite3_stmt** stmt, std::string_v
     return SQLITE_TOOBIG;
   }
   const char* end = nullptr;
-  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                              SQLITE_PREPARE_PERSISTENT, stmt, &end);
+  // With the terminating NUL counted in, SQLite parses in place; without it, it copies the
+  // whole remaining text first — again quadratic over a long multi-statement string.
+  int length = static_cast<int>(sql.size());
+  if (sql.data()[sql.size()] == '\0') {
+    ++length;
+  }
+  int rc = sqlite3_prepare_v3(db_, sql.data(), length, SQLITE_PREPARE_PERSISTENT, stmt, &end);
   if (rc != SQLITE_OK) {
     *stmt = nullptr;
     *tail = std::string_view();
@@ -96,7 +104,7 @@ int Connection::prepare(std::string_view sql, sqlite3_stmt** stmt, std::string_v
   }
   *tail = sql.substr(static_cast<size_t>(end - sql.data()));
   // Cache only statements that are the whole string: the common single-statement request.
-  if (*stmt != nullptr && it == cache_.end() && only_trivia(*tail)) {
+  if (*stmt != nullptr && cacheable && it == cache_.end() && only_trivia(*tail)) {
     if (cache_.size() >= kStatementCacheMax) {
       // Drop idle entries; busy ones stay (they are in use by this request).
       for (auto i = cache_.begin(); i != cache_.end();) {

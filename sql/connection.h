@@ -47,7 +47,8 @@ class Connection {
   bool deadline_passed() const;
 
   // Prepares the first statement of `sql`. *tail receives the rest. A whole-string single statement
-  // may come from the cache; hand every statement back with release().
+  // may come from the cache; hand every statement back with release(). `sql` must end where a
+  // NUL-terminated buffer ends (a std::string, or a tail of one): the byte after it is read.
   int prepare(std::string_view sql, sqlite3_stmt** stmt, std::string_view* tail);
   void release(sqlite3_stmt* stmt);
 
@@ -55,6 +56,7 @@ class Connection {
   std::string pragma_value(const char* name);
 
   static constexpr size_t kStatementCacheMax = 256;
+  static constexpr size_t kCacheMaxSqlBytes = 4096;  // longer statements are not cached
 
  private:
   explicit Connection(sqlite3* db, bool read_only) : db_(db), read_only_(read_only) {}
