@@ -42,7 +42,7 @@ class Snapshots(unittest.TestCase):
             for n in nodes:
                 harness.wait_until(
                     f"a snapshot on node {n.id}",
-                    lambda n=n: n.store()["raft"]["last_snapshot_index"] > 0 or None, timeout=10)
+                    lambda n=n: n.store()["raft"]["last_snapshot_index"] > 0 or None, timeout=20)
                 snaps = n.store()["snapshot_store"]["snapshots"]
                 self.assertEqual(len(snaps), 1, f"old snapshots are reaped on node {n.id}: {snaps}")
 
@@ -53,25 +53,25 @@ class Snapshots(unittest.TestCase):
             victim.start()
             victim.wait_ready(timeout=harness.LEADER_TIMEOUT)
             c.wait_applied(leader.applied_index(), [victim])
-            harness.wait_rows(victim, "SELECT * FROM foo ORDER BY id", expected_rows(105))
+            harness.wait_rows(victim, "SELECT * FROM foo ORDER BY id", expected_rows(105), timeout=10)
             self.assertIn("restored snapshot at index", victim.log_text())
 
             # A late joiner needs entries the leader compacted away: it gets one snapshot.
             n4 = c.start_node(4, join=leader, extra_flags=SNAP).wait_ready(
                 timeout=harness.LEADER_TIMEOUT)
             c.wait_applied(leader.applied_index(), [n4])
-            harness.wait_rows(n4, "SELECT * FROM foo ORDER BY id", expected_rows(105))
+            harness.wait_rows(n4, "SELECT * FROM foo ORDER BY id", expected_rows(105), timeout=10)
             self.assertEqual(debug_var(n4, "peers", "snapshots_received"), 1)
             insert_rows(leader, 106, 3)
             c.wait_applied(leader.applied_index(), [n4])
-            harness.wait_rows(n4, "SELECT * FROM foo ORDER BY id", expected_rows(108))
+            harness.wait_rows(n4, "SELECT * FROM foo ORDER BY id", expected_rows(108), timeout=10)
 
             # A snapshot damaged on the way is caught by its end-to-end checksum and sent again.
             n5 = c.start_node(5, join=leader, extra_flags=SNAP,
                               env={"UQ_TEST_CORRUPT_SNAPSHOT_CHUNK": "1"}).wait_ready(
                 timeout=harness.LEADER_TIMEOUT)
             c.wait_applied(leader.applied_index(), [n5])
-            harness.wait_rows(n5, "SELECT * FROM foo ORDER BY id", expected_rows(108))
+            harness.wait_rows(n5, "SELECT * FROM foo ORDER BY id", expected_rows(108), timeout=10)
             self.assertEqual(debug_var(n5, "peers", "snapshots_rejected"), 1)
             self.assertEqual(debug_var(n5, "peers", "snapshots_received"), 1)
 
