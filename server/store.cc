@@ -598,9 +598,6 @@ void Store::apply_committed(const raft::Entry& entry) {
   }
   if (entry.type != raft::EntryType::kNormal) {
     db_.submit_marker(index);
-    if (entry.type == raft::EntryType::kConfig) {
-      on_config_committed(entry);
-    }
     return;
   }
   if (answered_here) {
@@ -633,18 +630,6 @@ void Store::apply_committed(const raft::Entry& entry) {
   sql::ExecOptions options = sql::replica_options(*command);
   db_.submit_committed(index, command->kind, std::move(command->request), std::move(options),
                        nullptr);
-}
-
-void Store::on_config_committed(const raft::Entry& entry) {
-  raft::ConfChange change;
-  if (!raft::decode_conf_change(entry.data, &change) ||
-      change.type != raft::ConfChangeType::kRemoveNode || change.node != self_raft_id_ ||
-      !config_.raft_remove_shutdown || stopped_) {
-    return;
-  }
-  // -raft-remove-shutdown: a node removed from the cluster stops, through the graceful path.
-  UQ_WARN("this node was removed from the cluster: shutting down (-raft-remove-shutdown)");
-  ::kill(::getpid(), SIGTERM);
 }
 
 void Store::reap_unreachable() {
@@ -1005,6 +990,13 @@ void Store::on_peer_request(uint8_t method, std::string_view payload,
     case PeerMethod::kSnapshotChunk:
       handle_snapshot_chunk(payload, std::move(reply));
       return;
+    case PeerMethod::kRemoved:
+      reply.send("");
+      if (config_.raft_remove_shutdown && !stopped_) {
+        UQ_WARN("this node was removed from the cluster: shutting down (-raft-remove-shutdown)");
+        ::kill(::getpid(), SIGTERM);
+      }
+      return;
     case PeerMethod::kMeta: {
       counters_.add("cluster", "num_get_node_api_req");
       std::string out;
@@ -1171,8 +1163,18 @@ void Store::remove_member(std::string id, StatusDone done) {
     }
     raft::ConfChange change{raft::ConfChangeType::kRemoveNode, target,
                             encode_member(Member{id, "", "", false})};
+    // A removed node never learns that its removal committed (the leader stops replicating to
+    // it), so it is told directly, for -raft-remove-shutdown.
+    auto member = members_.find(target.value);
+    std::string addr = member != members_.end() ? member->second.raft_addr : "";
     propose_change(std::move(change), std::chrono::steady_clock::now() + std::chrono::seconds(10),
-                   std::move(done));
+                   [this, addr, done = std::move(done)](Status s) {
+                     if (s.is_ok() && !addr.empty() && !stopped_) {
+                       transport_->call(addr, static_cast<uint8_t>(PeerMethod::kRemoved), "",
+                                        std::chrono::seconds(2), [](Result<std::string>) {});
+                     }
+                     done(s);
+                   });
   });
 }
 

@@ -80,6 +80,7 @@ enum class PeerMethod : uint8_t {
   kMeta = 4,
   kExecute = 5,        // a sql::Command to run through the leader's log (queued-write batches)
   kSnapshotChunk = 6,  // InstallSnapshot: one zstd-compressed piece of the database file
+  kRemoved = 7,        // the leader tells a node its removal committed
 };
 
 class Store {
@@ -198,7 +199,6 @@ class Store {
   void finish_persist_jobs();
   void apply_committed(const raft::Entry& entry);
   void on_soft_state(const raft::SoftState& soft);
-  void on_config_committed(const raft::Entry& entry);
   void reap_unreachable();
   void fail_pending(const std::string& why);
   void send_message(const raft::Message& m);
