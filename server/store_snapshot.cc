@@ -4,9 +4,12 @@
 // received one, and starting from the newest at boot. Same threads as store.cc: reactor 0,
 // except where noted.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <future>
 #include <mutex>
@@ -30,6 +33,52 @@ void put_ids(std::string* out, const std::vector<raft::NodeId>& ids) {
   for (raft::NodeId id : ids) {
     core::put_u64(out, id.value);
   }
+}
+
+// Copies a snapshot's database file for a restore; a copy that takes longer than a second says
+// how far it is, once a second (bytes, %, rate), so a long start-up is not mistaken for a hang.
+Status copy_with_progress(const std::string& from, const std::string& to) {
+  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    return error(Code::kIoError, "opening snapshot " + from + ": " + std::strerror(errno));
+  }
+  int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0) {
+    ::close(in);
+    return error(Code::kIoError, "creating " + to + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  ::fstat(in, &st);
+  uint64_t total = static_cast<uint64_t>(st.st_size);
+  std::string buffer(8u << 20, '\0');
+  auto start = std::chrono::steady_clock::now();
+  auto last_report = start;
+  uint64_t done = 0;
+  Status status;
+  for (;;) {
+    ssize_t n = ::read(in, buffer.data(), buffer.size());
+    if (n == 0) {
+      break;
+    }
+    if (n < 0 || ::write(out, buffer.data(), static_cast<size_t>(n)) != n) {
+      status = error(Code::kIoError, "copying snapshot " + from + ": " + std::strerror(errno));
+      break;
+    }
+    done += static_cast<uint64_t>(n);
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_report >= std::chrono::seconds(1)) {
+      last_report = now;
+      double seconds = std::chrono::duration<double>(now - start).count();
+      UQ_INFO("restoring snapshot %s: %llu of %llu MB (%d%%), %.0f MB/s", from.c_str(),
+              static_cast<unsigned long long>(done >> 20),
+              static_cast<unsigned long long>(total >> 20),
+              total == 0 ? 100 : static_cast<int>(done * 100 / total),
+              static_cast<double>(done >> 20) / seconds);
+    }
+  }
+  ::close(in);
+  ::close(out);
+  return status;
 }
 
 std::vector<raft::NodeId> read_ids(core::ByteReader* r) {
@@ -95,18 +144,14 @@ Status Store::load_snapshot(raft::DurableState* durable) {
     counters_.add("store", "num_restores_start_skipped");
     return Status::ok();  // the database kept from a clean shutdown is at least as new
   }
+  // Verified where it lies, so a damaged snapshot is reported under its own name; the copy is
+  // then not checksummed again.
   UQ_RETURN_IF_ERROR(snapshots_->verify(meta));
   // The snapshot's own file stays as it is (a follower may need it): restore from a copy.
   std::string copy = snapshots_->new_db_path();
-  std::error_code ec;
-  std::filesystem::copy_file(snapshots_->db_path(meta), copy,
-                             std::filesystem::copy_options::overwrite_existing, ec);
-  if (ec) {
-    return error(Code::kIoError,
-                 "copying snapshot " + snapshots_->db_path(meta) + ": " + ec.message());
-  }
+  UQ_RETURN_IF_ERROR(copy_with_progress(snapshots_->db_path(meta), copy));
   std::promise<Status> restored;
-  db_.submit_restore(copy, meta.index, meta.db_checksum,
+  db_.submit_restore(copy, meta.index, 0,
                      [&restored](Status s) { restored.set_value(std::move(s)); });
   UQ_RETURN_IF_ERROR(restored.get_future().get());
   UQ_INFO("restored snapshot at index %llu (%llu bytes)",
@@ -412,11 +457,9 @@ void Store::install_snapshot(const raft::SnapshotMeta& raft_meta) {
   raft::ConfState conf;
   (void)decode_conf_blob(meta.conf, &conf);
   std::string copy = snapshots_->new_db_path();
-  std::error_code ec;
-  std::filesystem::copy_file(snapshots_->db_path(meta), copy,
-                             std::filesystem::copy_options::overwrite_existing, ec);
-  if (ec) {
-    fatal("copying snapshot for restore: " + ec.message());
+  Status copied = copy_with_progress(snapshots_->db_path(meta), copy);
+  if (!copied.is_ok()) {
+    fatal(copied.message());
     return;
   }
   db_.submit_restore(copy, meta.index, meta.db_checksum, [index = meta.index](Status s) {
