@@ -285,6 +285,8 @@ class Store {
   uint64_t snapshot_index_ = 0;
   uint64_t snapshot_term_ = 0;
   bool snapshot_running_ = false;
+  int64_t next_snapshot_check_ms_ = 0;  // -raft-snap-int
+  int64_t snapshot_allowed_ms_ = 0;     // no automatic snapshot before (10x the last one's cost)
   std::unordered_map<uint64_t, std::shared_ptr<Transfer>> transfers_;  // by follower raft id
   std::unique_ptr<Incoming> incoming_;
   bool corrupt_next_chunk_ = false;  // test hook, see handle_snapshot_chunk

@@ -243,12 +243,26 @@ Status Store::finish_snapshot(const sql::SnapshotResult& taken, const std::strin
 }
 
 void Store::maybe_auto_snapshot() {
-  if (snapshot_running_ || config_.raft_snap <= 0) {
+  // Conditions are checked every -raft-snap-int, as rqlite does. A snapshot copies the whole
+  // database and writes wait for it, so it also waits until ten times the last one's duration
+  // has passed: snapshots then cost writes at most about a tenth of the time, however large
+  // the database grows.
+  int64_t now = reactor_->now_ms();
+  if (snapshot_running_ || config_.raft_snap <= 0 || now < next_snapshot_check_ms_) {
     return;
   }
+  next_snapshot_check_ms_ =
+      now +
+      std::max<int64_t>(
+          1, std::chrono::duration_cast<std::chrono::milliseconds>(config_.raft_snap_int).count());
   uint64_t applied = db_.applied_index();
-  if (applied >= snapshot_index_ + static_cast<uint64_t>(config_.raft_snap)) {
-    take_snapshot(false, [](const Status&) {});
+  if (applied >= snapshot_index_ + static_cast<uint64_t>(config_.raft_snap) &&
+      now >= snapshot_allowed_ms_) {
+    int64_t started = now;
+    take_snapshot(false, [this, started](const Status&) {
+      int64_t took = reactor_->now_ms() - started;
+      snapshot_allowed_ms_ = reactor_->now_ms() + 9 * took;
+    });
   }
 }
 
