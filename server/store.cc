@@ -385,14 +385,8 @@ RaftNumbers Store::numbers() const {
   n.commit_index = commit_.load(std::memory_order_relaxed);
   n.last_log_index = last_index_.load(std::memory_order_relaxed);
   n.last_log_term = last_term_.load(std::memory_order_relaxed);
-  n.first_log_index = first_index_.load(std::memory_order_relaxed);
   n.last_contact_ms = contact_ms_.load(std::memory_order_relaxed);
   return n;
-}
-
-net::PeerStats Store::peer_stats() const {
-  std::lock_guard<std::mutex> lock(stats_mu_);
-  return peer_stats_;
 }
 
 // ---- the Ready loop -------------------------------------------------------------------------
@@ -712,6 +706,7 @@ void Store::fail_pending(const std::string& why) {
   }
   auto unsent = std::move(reads_unsent_);
   reads_unsent_.clear();
+  unsent_timeout_ = std::chrono::milliseconds::max();
   for (StatusDone& done : unsent) {
     done(error(Code::kUnavailable, why));
   }
@@ -776,7 +771,7 @@ void Store::read_barrier(std::chrono::milliseconds timeout, StatusDone done) {
       done(error(Code::kUnavailable, "not leader"));
       return;
     }
-    (void)timeout;
+    unsent_timeout_ = std::min(unsent_timeout_, timeout);
     reads_unsent_.push_back(std::move(done));
     schedule_ready();
   });
@@ -792,6 +787,8 @@ void Store::start_read_round() {
   Status asked = node_->read_index(ctx);
   auto reads = std::move(reads_unsent_);
   reads_unsent_.clear();
+  std::chrono::milliseconds timeout = unsent_timeout_;
+  unsent_timeout_ = std::chrono::milliseconds::max();
   if (!asked.is_ok()) {
     for (StatusDone& done : reads) {
       done(error(Code::kUnavailable, asked.message()));
@@ -803,7 +800,8 @@ void Store::start_read_round() {
   ReadBatch batch;
   batch.reads = std::move(reads);
   batch.timer = reactor_->add_timer(
-      std::chrono::milliseconds(2 * tick_ms_ * raft_config_.election_tick), [this, context] {
+      std::min(timeout, std::chrono::milliseconds(2 * tick_ms_ * raft_config_.election_tick)),
+      [this, context] {
         auto it = read_rounds_.find(context);
         if (it == read_rounds_.end()) {
           return;
@@ -1048,13 +1046,10 @@ void Store::tick() {
   }
   maybe_auto_snapshot();
   schedule_ready();
-  {
-    net::PeerStats stats = transport_->stats();
-    counters_.add("peers", "stale_connections_replaced",
-                  static_cast<int64_t>(stats.stale_replaced - peer_stats_.stale_replaced));
-    std::lock_guard<std::mutex> lock(stats_mu_);
-    peer_stats_ = stats;
-  }
+  uint64_t replaced = transport_->stats().stale_replaced;
+  counters_.add("peers", "stale_connections_replaced",
+                static_cast<int64_t>(replaced - stale_replaced_counted_));
+  stale_replaced_counted_ = replaced;
   if (!join_targets_.empty() && !joined_ && config_.bootstrap_expect > 0) {
     maybe_bootstrap_expected();
   }
@@ -1126,8 +1121,6 @@ void Store::publish_numbers() {
   commit_.store(node_->log().committed().value, std::memory_order_relaxed);
   last_index_.store(node_->log().last_index().value, std::memory_order_relaxed);
   last_term_.store(node_->log().last_term().value, std::memory_order_relaxed);
-  first_index_.store(log_->first_index(), std::memory_order_relaxed);
-  snapshot_index_published_.store(snapshot_index_, std::memory_order_relaxed);
 }
 
 void Store::propose_change(raft::ConfChange change, std::chrono::steady_clock::time_point give_up,

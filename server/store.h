@@ -68,7 +68,6 @@ struct RaftNumbers {
   uint64_t commit_index = 0;
   uint64_t last_log_index = 0;
   uint64_t last_log_term = 0;
-  uint64_t first_log_index = 0;
   int64_t last_contact_ms = -1;  // steady ms of the last message from the leader; -1 never
 };
 
@@ -114,7 +113,6 @@ class Store {
   // rebuilt from the log), so /readyz does not call it ready with half its data.
   bool caught_up() const;
   const std::string& self_id() const { return config_.node_id; }
-  net::PeerStats peer_stats() const;
   // Through the log: commits the command and answers with the leader's result. Not the leader:
   // answers the "not leader" envelope (the caller forwards before calling this).
   void execute(sql::Command command, sql::ExecOptions options, Done done);
@@ -267,6 +265,9 @@ class Store {
   std::vector<CommitWaiter> commit_waiters_;
   std::vector<StatusDone> transfer_waiters_;
   std::vector<StatusDone> reads_unsent_;  // linearizable reads not yet in a ReadIndex round
+  // The shortest linearizable_timeout among them: the round that confirms leadership for all
+  // of them gives up after it (or after two election timeouts, whichever is first).
+  std::chrono::milliseconds unsent_timeout_ = std::chrono::milliseconds::max();
   std::unordered_map<uint64_t, ReadBatch> read_rounds_;  // by context
   uint64_t next_read_context_ = 1;
   std::vector<Waiter> read_waiters_;              // sorted by index
@@ -290,7 +291,6 @@ class Store {
   std::unordered_map<uint64_t, std::shared_ptr<Transfer>> transfers_;  // by follower raft id
   std::unique_ptr<Incoming> incoming_;
   bool corrupt_next_chunk_ = false;  // test hook, see handle_snapshot_chunk
-  std::atomic<uint64_t> snapshot_index_published_{0};
 
   // Joining and bootstrap-expect.
   std::vector<std::string> join_targets_;
@@ -304,13 +304,12 @@ class Store {
   mutable std::mutex view_mu_;
   std::shared_ptr<const ClusterView> view_;       // guarded by view_mu_
   std::vector<sql::SnapshotMeta> snapshot_list_;  // guarded by view_mu_
-  std::atomic<uint64_t> term_{0}, commit_{0}, last_index_{0}, last_term_{0}, first_index_{0};
+  std::atomic<uint64_t> term_{0}, commit_{0}, last_index_{0}, last_term_{0};
   std::atomic<int64_t> contact_ms_{-1};
   uint64_t boot_last_index_ = 0;
   uint64_t reused_index_ = 0;  // entries up to here are in the database found at start-up
   std::chrono::steady_clock::time_point boot_time_;
-  mutable std::mutex stats_mu_;
-  net::PeerStats peer_stats_;  // guarded by stats_mu_, refreshed on each tick
+  uint64_t stale_replaced_counted_ = 0;  // transport's count already added to /debug/vars
 };
 
 // raft ids are derived from rqlite's string ids (a 64-bit hash, never 0).
