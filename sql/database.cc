@@ -357,6 +357,9 @@ void Database::close() {
     for (auto& t : reader_threads_) {
       t.join();
     }
+    if (snapshot_thread_.joinable()) {
+      snapshot_thread_.join();  // its read transaction would hold the final checkpoint back
+    }
     if (writer_ != nullptr) {
       sqlite3_wal_checkpoint_v2(writer_->db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
                                 nullptr);
@@ -534,8 +537,11 @@ void Database::maybe_checkpoint() {
   // PASSIVE never waits for readers; once everything is backfilled the next write restarts the
   // WAL from its beginning. If readers keep it from ever finishing, TRUNCATE (which waits up to
   // busy_timeout for them) bounds the file.
-  int mode = wal_bytes >= kTruncateCheckpointBytes ? SQLITE_CHECKPOINT_TRUNCATE
-                                                   : SQLITE_CHECKPOINT_PASSIVE;
+  // A snapshot copy pins its read transaction for as long as it runs: TRUNCATE would wait for it
+  // on every batch, so the WAL is left to grow until the copy ends.
+  bool truncate =
+      wal_bytes >= kTruncateCheckpointBytes && !snapshot_copying_.load(std::memory_order_acquire);
+  int mode = truncate ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE;
   int log_frames = 0;
   int done_frames = 0;
   int rc = sqlite3_wal_checkpoint_v2(writer_->db(), nullptr, mode, &log_frames, &done_frames);
@@ -579,8 +585,8 @@ bool Database::submit_control(std::function<void()> job) {
 }
 
 void Database::submit_snapshot(std::string path, std::function<void(Result<SnapshotResult>)> done) {
-  auto shared_done = std::make_shared<std::function<void(Result<SnapshotResult>)>>(std::move(done));
-  bool queued = submit_control([this, path, shared_done] { (*shared_done)(write_snapshot(path)); });
+  auto shared_done = std::make_shared<SnapshotDone>(std::move(done));
+  bool queued = submit_control([this, path, shared_done] { start_snapshot(path, *shared_done); });
   if (!queued) {
     (*shared_done)(error(Code::kUnavailable, "database is closed"));
   }
@@ -597,26 +603,35 @@ void Database::submit_restore(std::string path, uint64_t index, uint64_t expecte
   }
 }
 
-// On the apply thread between batches: no transaction is open, so VACUUM INTO copies exactly the
-// state at applied_index().
-Result<SnapshotResult> Database::write_snapshot(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) {
-    return error(Code::kInvalidArgument, "snapshot " + path + ": file exists");
+namespace {
+
+// On the snapshot thread: the pinned read transaction's pages go to `path` with the online backup
+// API in one step, so the copy is exactly that transaction's view.
+Result<SnapshotResult> copy_pinned(sqlite3* source, const std::string& path, uint64_t index) {
+  sqlite3* dest = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &dest,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc == SQLITE_OK) {
+    sqlite3_backup* backup = sqlite3_backup_init(dest, "main", source, "main");
+    if (backup == nullptr) {
+      rc = sqlite3_errcode(dest);
+    } else {
+      rc = sqlite3_backup_step(backup, -1);
+      int finished = sqlite3_backup_finish(backup);
+      rc = rc == SQLITE_DONE ? finished : rc;
+    }
   }
-  uint64_t index = applied_index_.load(std::memory_order_acquire);
-  char* sql = sqlite3_mprintf("VACUUM INTO %Q", path.c_str());
-  UQ_CHECK(sql != nullptr, "sqlite3_mprintf out of memory");
-  char* err = nullptr;
-  int rc = sqlite3_exec(writer_->db(), sql, nullptr, nullptr, &err);
-  sqlite3_free(sql);
+  if (rc == SQLITE_OK) {
+    // The copied header says WAL; a snapshot is one self-contained file in rollback-journal mode.
+    rc = sqlite3_exec(dest, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
+  }
+  std::string message = dest != nullptr ? sqlite3_errmsg(dest) : sqlite3_errstr(rc);
+  int closed = sqlite3_close_v2(dest);
   Status status;
-  if (rc != SQLITE_OK) {
-    status =
-        error(Code::kIoError,
-              "snapshot " + path + ": VACUUM INTO: " + (err != nullptr ? err : sqlite3_errstr(rc)));
+  if (rc != SQLITE_OK || closed != SQLITE_OK) {
+    status = error(Code::kIoError, "snapshot " + path + ": backup: " + message);
   }
-  sqlite3_free(err);
   Result<FileDigest> digest = FileDigest{};
   if (status.is_ok()) {
     digest = digest_file(path, /*fsync_file=*/true);
@@ -624,9 +639,59 @@ Result<SnapshotResult> Database::write_snapshot(const std::string& path) {
   }
   if (!status.is_ok()) {
     ::unlink(path.c_str());
+    for (const char* suffix : {"-journal", "-wal", "-shm"}) {
+      ::unlink((path + suffix).c_str());
+    }
     return status;
   }
   return SnapshotResult{index, digest->bytes, digest->checksum};
+}
+
+}  // namespace
+
+// On the apply thread between batches: no transaction is open, so a read transaction begun now
+// sees exactly the state at applied_index(). The copy itself runs on the snapshot thread inside
+// that read transaction (WAL mode keeps it stable while the apply thread goes on writing).
+void Database::start_snapshot(const std::string& path, SnapshotDone done) {
+  if (snapshot_thread_.joinable()) {
+    snapshot_thread_.join();  // the store takes one at a time: the last one has finished
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    done(error(Code::kInvalidArgument, "snapshot " + path + ": file exists"));
+    return;
+  }
+  ConnectionOptions co;
+  co.path = options_.path;
+  co.read_only = true;
+  auto source = Connection::open(co);
+  if (!source.is_ok()) {
+    done(source.status());
+    return;
+  }
+  // BEGIN is deferred: the read transaction (and the WAL position it sees) starts at the first
+  // read.
+  std::shared_ptr<Connection> pinned = std::move(source.value());
+  int rc = pinned->exec("BEGIN");
+  if (rc == SQLITE_OK) {
+    rc = pinned->exec("SELECT count(*) FROM sqlite_schema");
+  }
+  if (rc != SQLITE_OK) {
+    done(error(Code::kIoError,
+               "snapshot: begin read: " + std::string(sqlite3_errmsg(pinned->db()))));
+    return;
+  }
+  uint64_t index = applied_index_.load(std::memory_order_acquire);
+  snapshot_copying_.store(true, std::memory_order_release);
+  snapshot_thread_ = std::thread([this, pinned, path, index, done = std::move(done)]() mutable {
+    if (options_.before_snapshot_copy) {
+      options_.before_snapshot_copy();
+    }
+    Result<SnapshotResult> taken = copy_pinned(pinned->db(), path, index);
+    pinned.reset();  // ends the read transaction
+    snapshot_copying_.store(false, std::memory_order_release);
+    done(std::move(taken));
+  });
 }
 
 Status Database::restore_from(const std::string& path, uint64_t index, uint64_t expected_checksum) {
@@ -635,6 +700,9 @@ Status Database::restore_from(const std::string& path, uint64_t index, uint64_t 
     return error(Code::kInvalidArgument, "restore from the database file itself");
   }
   UQ_RETURN_IF_ERROR(verify_database_file(path, expected_checksum));
+  if (snapshot_thread_.joinable()) {
+    snapshot_thread_.join();  // its connection must not outlive the file it copies
+  }
   pause_readers();
   Status swapped = swap_in_file(path);
   Status reopened = open_connections();

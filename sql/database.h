@@ -11,7 +11,8 @@
 // Database synchronously in a way that waits for it.
 // Snapshots and restore (submit_snapshot, submit_restore) are control jobs in the write queue:
 // they run on the apply thread between batches, so a copy holds exactly the state at
-// applied_index() and a restore takes effect before any write queued after it. A restore pauses
+// applied_index() (a snapshot pins it there and copies on its own thread while writes go on)
+// and a restore takes effect before any write queued after it. A restore pauses
 // the readers (reads queued meanwhile wait and run against the new data), closes every
 // connection, renames the verified file over the database and reopens with the same options.
 // Errors: SQL errors are inside the response body; open() fails with kIoError if a connection
@@ -60,6 +61,8 @@ struct DatabaseOptions {
   bool fsync_on_commit = true;
   // Upper bound on write requests grouped into one SQLite transaction.
   size_t group_max_requests = 1024;
+  // Tests: runs on the snapshot thread after the state is pinned, before the copy starts.
+  std::function<void()> before_snapshot_copy;
 };
 
 // For /status (spec §6.1): values are strings as rqlite reports them.
@@ -114,13 +117,17 @@ class Database {
   // read; a statement that fails to prepare counts as a write, §15 quirk 17)?
   bool submit_classify(Request&& request, ClassifyDone done);
 
-  // Queued behind the writes already submitted; runs on the apply thread between batches. Writes
-  // a consistent copy of the database to `path` (VACUUM INTO: compact, rollback-journal mode,
-  // must not exist yet), fdatasyncs it and its directory, computes its XXH3 (kSnapshot), and
-  // calls done with applied_index() at that moment — or an error (the file is removed). Once the
+  // Queued behind the writes already submitted. On the apply thread between batches it begins a
+  // read transaction on a fresh read-only connection, which pins the state at applied_index();
+  // the snapshot thread then copies that state to `path` (online backup API, one step; the file
+  // is left in rollback-journal mode and must not exist yet), fdatasyncs it and its directory,
+  // computes its XXH3 (kSnapshot) and calls done with that index — or an error (the file is
+  // removed). Writes go on meanwhile; only TRUNCATE checkpoints wait until the copy ends. One
+  // copy at a time: a second submit waits on the apply thread for the first to finish. Once the
   // database is closed, done(kUnavailable) runs at once on the calling thread; otherwise done
-  // (here and in submit_restore) runs on the apply thread, which waits for it.
-  void submit_snapshot(std::string path, std::function<void(Result<SnapshotResult>)> done);
+  // runs on the snapshot thread (errors found before the copy starts: on the apply thread).
+  using SnapshotDone = std::function<void(Result<SnapshotResult>)>;
+  void submit_snapshot(std::string path, SnapshotDone done);
   // Queued behind the writes already submitted. Replaces the database with the file at `path`
   // and sets applied_index() to `index`. The file is verified first (SQLite header, PRAGMA
   // integrity_check == "ok" on a read-only immutable open, and its XXH3 when
@@ -130,6 +137,7 @@ class Database {
   // connections reopen. The applied hook then runs with `index`. done(error) leaves the old
   // database in service with its applied index; a failure to reopen after the rename stops the
   // process (UQ_CHECK), since the node then has no database to serve and must restore at start.
+  // done runs on the apply thread.
   void submit_restore(std::string path, uint64_t index, uint64_t expected_checksum,
                       std::function<void(Status)> done);
 
@@ -151,7 +159,7 @@ class Database {
   Status open_connections();
   // Queues a control job (snapshot, restore) for the apply thread; false when closing.
   bool submit_control(std::function<void()> job);
-  Result<SnapshotResult> write_snapshot(const std::string& path);
+  void start_snapshot(const std::string& path, SnapshotDone done);
   Status restore_from(const std::string& path, uint64_t index, uint64_t expected_checksum);
   Status swap_in_file(const std::string& path);
   void pause_readers();
@@ -183,6 +191,9 @@ class Database {
 
   std::thread apply_thread_;
   std::vector<std::thread> reader_threads_;
+  // Started by the apply thread, joined by the apply thread (next snapshot, restore) or close().
+  std::thread snapshot_thread_;
+  std::atomic<bool> snapshot_copying_{false};
   std::once_flag close_once_;
 
   std::vector<std::pair<std::string, std::string>> rw_pragmas_;

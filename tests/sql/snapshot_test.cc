@@ -142,6 +142,44 @@ TEST(DatabaseSnapshot, CopyHoldsExactlyTheRowsUpToTheReportedIndex) {
   }
 }
 
+TEST(DatabaseSnapshot, WritesGoOnWhileTheCopyRunsAndTheCopyKeepsThePinnedState) {
+  // The copy is held at its start until the writes queued after the snapshot have been applied:
+  // with the copy on the apply thread they could never be, and the wait would time out.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> copy_started;
+  DatabaseOptions options;
+  options.before_snapshot_copy = [released, &copy_started] {
+    copy_started.set_value();
+    released.wait();
+  };
+  DbHarness h(options);
+  fill(h.db(), 100);  // index 101
+  std::string path = h.dir() + "/pinned.db";
+  auto p = std::make_shared<std::promise<Result<SnapshotResult>>>();
+  auto taken = p->get_future();
+  h.db().submit_snapshot(path, [p](Result<SnapshotResult> r) { p->set_value(std::move(r)); });
+  ASSERT_EQ(copy_started.get_future().wait_for(kWait), std::future_status::ready);
+  for (uint64_t i = 102; i <= 400; ++i) {
+    commit_sql(h.db(), i, "INSERT INTO t VALUES(" + std::to_string(i) + ", 'p')");
+  }
+  wait_applied(h.db(), 400);
+  EXPECT_EQ(taken.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  release.set_value();
+  ASSERT_EQ(taken.wait_for(kWait), std::future_status::ready);
+  auto r = taken.get();
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r->index, 101u);
+  expect_copy_holds(path, r.value());
+  // The live database has everything, and the copy is a self-contained rollback-journal file.
+  EXPECT_EQ(h.query(R"j(["SELECT count(*) FROM t"])j"), count_body(399));
+  std::ifstream file(path, std::ios::binary);
+  char header[20] = {};
+  ASSERT_TRUE(file.read(header, sizeof(header)));
+  EXPECT_EQ(header[18], 1) << "file format write version: 1 = rollback journal, 2 = WAL";
+  EXPECT_FALSE(fs::exists(path + "-wal"));
+}
+
 TEST(DatabaseSnapshot, ExistingTargetIsRefusedAndLeftAlone) {
   DbHarness h;
   std::string path = h.dir() + "/exists.db";
