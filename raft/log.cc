@@ -6,6 +6,8 @@ namespace uq::raft {
 
 RaftLog::RaftLog(const SnapshotMeta& snapshot, std::vector<Entry> entries)
     : snapshot_(snapshot),
+      offset_(snapshot.index),
+      offset_term_(snapshot.term),
       entries_(std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end())) {
   for (size_t i = 0; i < entries_.size(); ++i) {
     UQ_CHECK(entries_[i].index == snapshot_.index + (i + 1), "entries not contiguous at %zu", i);
@@ -19,10 +21,10 @@ RaftLog::RaftLog(const SnapshotMeta& snapshot, std::vector<Entry> entries)
 }
 
 std::optional<Term> RaftLog::term_at(LogIndex index) const {
-  if (index == snapshot_.index) {
-    return snapshot_.term;
+  if (index == offset_) {
+    return offset_term_;
   }
-  if (index < snapshot_.index || index > last_index()) {
+  if (index < offset_ || index > last_index()) {
     return std::nullopt;
   }
   return entry(index).term;
@@ -47,7 +49,7 @@ EntryView RaftLog::slice(LogIndex lo, LogIndex hi) const {
   }
   UQ_CHECK(lo >= first_index() && hi <= last_index() + 1, "slice [%llu, %llu) out of range",
            static_cast<unsigned long long>(lo.value), static_cast<unsigned long long>(hi.value));
-  auto first = entries_.begin() + static_cast<ptrdiff_t>(lo.value - snapshot_.index.value - 1);
+  auto first = entries_.begin() + static_cast<ptrdiff_t>(lo.value - offset_.value - 1);
   return EntryView(first, first + static_cast<ptrdiff_t>(hi.value - lo.value));
 }
 
@@ -70,7 +72,7 @@ std::pair<LogIndex, Term> RaftLog::find_conflict_by_term(LogIndex index, Term te
   }
   while (true) {
     auto t = term_at(index);
-    // Below the snapshot we know nothing more; the snapshot index itself is committed and so
+    // Below the first entry held we know nothing more; the entry before it is committed and so
     // matches every leader.
     if (!t.has_value() || *t <= term) {
       return {index, t.value_or(Term(0))};
@@ -83,7 +85,7 @@ void RaftLog::truncate_after(LogIndex index) {
   UQ_CHECK(index >= committed_, "truncating committed entry %llu (commit %llu)",
            static_cast<unsigned long long>(index.value + 1),
            static_cast<unsigned long long>(committed_.value));
-  entries_.resize(index.value - snapshot_.index.value);
+  entries_.resize(index.value - offset_.value);
   while (!conf_indexes_.empty() && conf_indexes_.back() > index) {
     conf_indexes_.pop_back();
     ++conf_version_;
@@ -181,24 +183,32 @@ EntryView RaftLog::next_to_apply() const {
   return slice(applied_ + 1, hi + 1);
 }
 
-void RaftLog::compact(LogIndex index, const ConfState& conf) {
+void RaftLog::compact(LogIndex index, const ConfState& conf, uint64_t trailing) {
   if (index <= snapshot_.index) {
     return;
   }
   UQ_CHECK(index <= applied_, "compacting past applied");
-  Term term = *term_at(index);
-  entries_.erase(entries_.begin(),
-                 entries_.begin() + static_cast<ptrdiff_t>(index.value - snapshot_.index.value));
-  snapshot_ = SnapshotMeta{index, term, conf};
+  snapshot_ = SnapshotMeta{index, *term_at(index), conf};
+  // Configuration entries up to the snapshot are folded into its conf, even those kept below.
   while (!conf_indexes_.empty() && conf_indexes_.front() <= index) {
     conf_indexes_.erase(conf_indexes_.begin());
     ++conf_version_;
   }
+  LogIndex keep_after(index.value > trailing ? index.value - trailing : 0);
+  if (keep_after <= offset_) {
+    return;
+  }
+  offset_term_ = *term_at(keep_after);
+  entries_.erase(entries_.begin(),
+                 entries_.begin() + static_cast<ptrdiff_t>(keep_after.value - offset_.value));
+  offset_ = keep_after;
 }
 
 void RaftLog::restore(const SnapshotMeta& snapshot) {
   entries_.clear();
   snapshot_ = snapshot;
+  offset_ = snapshot.index;
+  offset_term_ = snapshot.term;
   conf_indexes_.clear();
   ++conf_version_;
   committed_ = snapshot.index;

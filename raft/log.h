@@ -1,13 +1,16 @@
 // raft/log.h — the in-memory Raft log a Node owns.
 //
-// Owns: the entries after the last snapshot, the snapshot's index/term, and four cursors:
+// Owns: the entries from first_index() on (the entries after the last snapshot, and up to
+// `trailing` entries before it that compact() was asked to keep so a follower slightly behind
+// catches up from the log instead of a snapshot), the snapshot's index/term, and four cursors:
 //   applied   ≤ committed        (what has been handed to the application to apply)
 //   stable    ≤ last             (what the application reported durable)
 //   handed    ≤ last             (what has been handed to the application to persist)
 //   committed ≤ last
 // The application keeps its own durable copy (the WAL); this copy lets the node serve followers
 // and answer term lookups without I/O. Called only by the Node's thread. Invariants (checked):
-// committed entries are never truncated; indexes are contiguous from snapshot index + 1.
+// committed entries are never truncated; indexes are contiguous from first_index(), which is at
+// most snapshot index + 1.
 #pragma once
 
 #include <deque>
@@ -29,10 +32,11 @@ class RaftLog {
   // (already durable, contiguous from snapshot.index + 1).
   RaftLog(const SnapshotMeta& snapshot, std::vector<Entry> entries);
 
-  LogIndex first_index() const { return snapshot_.index + 1; }
-  LogIndex last_index() const { return snapshot_.index + live_count(); }
+  LogIndex first_index() const { return offset_ + 1; }
+  LogIndex last_index() const { return offset_ + live_count(); }
   Term last_term() const { return *term_at(last_index()); }
-  // The term of the entry at `index`; nullopt if compacted away or beyond the end.
+  // The term of the entry at `index`; nullopt if compacted away or beyond the end (the entry
+  // just before first_index() is known: the snapshot's, or the last one compact() dropped).
   std::optional<Term> term_at(LogIndex index) const;
   bool match_term(LogIndex index, Term term) const;
   const Entry& at(LogIndex index) const;
@@ -71,9 +75,9 @@ class RaftLog {
   EntryView next_to_apply() const;
 
   const SnapshotMeta& snapshot() const { return snapshot_; }
-  // Drops entries ≤ index (the application took a snapshot there); `conf` is the configuration
-  // as of index. index must be ≤ applied.
-  void compact(LogIndex index, const ConfState& conf);
+  // The application took a snapshot at `index` (≤ applied); `conf` is the configuration as of
+  // index. Drops the entries ≤ index − trailing.
+  void compact(LogIndex index, const ConfState& conf, uint64_t trailing);
   // Replaces the whole log by a snapshot received from the leader (§5.3 InstallSnapshot).
   void restore(const SnapshotMeta& snapshot);
 
@@ -83,17 +87,17 @@ class RaftLog {
   const std::vector<LogIndex>& conf_indexes() const { return conf_indexes_; }
   uint64_t conf_version() const { return conf_version_; }
 
-  // Number of entries held (after the snapshot).
+  // Number of entries held (from first_index()).
   uint64_t live_count() const { return entries_.size(); }
 
  private:
-  const Entry& entry(LogIndex index) const {
-    return entries_[index.value - snapshot_.index.value - 1];
-  }
+  const Entry& entry(LogIndex index) const { return entries_[index.value - offset_.value - 1]; }
   void truncate_after(LogIndex index);
   void note_conf_entries(size_t from_position);
 
   SnapshotMeta snapshot_;
+  LogIndex offset_;  // the index before entries_.front(): snapshot_.index or below
+  Term offset_term_;
   // A deque, not a vector: appending never moves existing entries (no latency spike when a large
   // log grows) and compaction pops from the front in O(entries dropped).
   std::deque<Entry> entries_;

@@ -271,14 +271,14 @@ void Node::on_persisted(const PersistMark& mark) {
   }
 }
 
-void Node::compact(LogIndex index) {
+void Node::compact(LogIndex index, uint64_t trailing) {
   if (index > log_.applied()) {
     index = log_.applied();
   }
   if (index <= log_.snapshot().index) {
     return;
   }
-  log_.compact(index, conf_at(index));
+  log_.compact(index, conf_at(index), trailing);
   conf_version_seen_ = log_.conf_version();
 }
 

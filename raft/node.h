@@ -120,8 +120,10 @@ class Node {
   void on_persisted(const PersistMark& mark);
   void report_unreachable(NodeId peer);
   void report_snapshot(NodeId peer, bool ok);
-  // The application took a snapshot of its state at `index` (≤ applied): drop the log up to it.
-  void compact(LogIndex index);
+  // The application took a snapshot of its state at `index` (≤ applied): drop the log up to it,
+  // except the last `trailing` entries at or below it (followers that far behind still catch up
+  // from the log).
+  void compact(LogIndex index, uint64_t trailing = 0);
 
   // Output.
   bool has_ready() const;

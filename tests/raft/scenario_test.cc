@@ -522,6 +522,39 @@ TEST(RaftScenario, FollowerBehindCompactedPrefixReceivesSnapshot) {
   EXPECT_EQ(c[3].log().committed(), LogIndex(8));
 }
 
+TEST(RaftScenario, FollowerWithinTrailingEntriesCatchesUpFromTheLog) {
+  Cluster c(3);
+  c.elect(1);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(c[1].propose("v").is_ok());
+  }
+  c.settle(drain(c[1]), /*cut=*/{3});
+  ASSERT_EQ(c[1].log().applied(), LogIndex(9));
+  // Node 3 holds only the no-op (index 4 after the three founding conf entries); keeping 5
+  // entries at or below the snapshot keeps index 4 itself, the one node 3 must match.
+  c[1].compact(LogIndex(8), /*trailing=*/5);
+  EXPECT_EQ(c[1].log().snapshot().index, LogIndex(8));
+  EXPECT_EQ(c[1].log().first_index(), LogIndex(4));
+  EXPECT_TRUE(c[1].log().term_at(LogIndex(3)).has_value());  // the entry before the first
+  EXPECT_EQ(c[1].log().term_at(LogIndex(2)), std::nullopt);
+  // Configuration entries kept below the snapshot are folded into its configuration.
+  EXPECT_TRUE(c[1].log().conf_indexes().empty());
+  EXPECT_EQ(c[1].conf().voters.size(), 3u);
+  c[1].report_unreachable(NodeId(3));
+  ASSERT_TRUE(c[1].step({.type = MessageType::kHeartbeatResp,
+                         .from = NodeId(3),
+                         .to = NodeId(1),
+                         .term = c[1].term()})
+                  .is_ok());
+  auto out = drain(c[1]);
+  EXPECT_TRUE(only(out, MessageType::kSnapshot).empty());
+  ASSERT_FALSE(only(out, MessageType::kApp).empty());
+  c.settle(out);
+  EXPECT_EQ(c[3].log().last_index(), LogIndex(9));
+  EXPECT_EQ(c[3].log().committed(), LogIndex(9));
+  EXPECT_FALSE(c[3].ready().snapshot.has_value());
+}
+
 TEST(RaftScenario, RemovedLeaderStepsDownOnceRemovalCommitsAndStopsCampaigning) {
   Cluster c(3);
   c.elect(1);
