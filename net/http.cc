@@ -1,5 +1,7 @@
 #include "net/http.h"
 
+#include <unistd.h>
+
 namespace uq::net {
 namespace {
 
@@ -8,6 +10,26 @@ char lower(char c) {
 }
 
 }  // namespace
+
+BodyFile::~BodyFile() {
+  if (!released_) {
+    ::unlink(path_.c_str());
+  }
+}
+
+std::string BodyFile::release() {
+  released_ = true;
+  return path_;
+}
+
+ResponseFile::~ResponseFile() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+  if (!unlink_path_.empty()) {
+    ::unlink(unlink_path_.c_str());
+  }
+}
 
 bool equals_ignore_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) {

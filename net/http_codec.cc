@@ -63,12 +63,14 @@ void HttpCodec::reserve(size_t free_bytes) {
 
 std::span<char> HttpCodec::prepare(size_t min_bytes) {
   reserve(min_bytes);
+  span_out_ = true;
   return {buf_.get() + end_, cap_ - end_};
 }
 
 void HttpCodec::commit(size_t n) {
   UQ_CHECK(end_ + n <= cap_, "commit past the prepared span (%zu + %zu > %zu)", end_, n, cap_);
   end_ += n;
+  span_out_ = false;
 }
 
 void HttpCodec::append(std::string_view bytes) {
@@ -130,6 +132,19 @@ int HttpCodec::on_headers_complete(llhttp_t* parser) {
 
 int HttpCodec::on_body(llhttp_t* parser, const char* at, size_t length) {
   HttpCodec* self = codec_of(parser);
+  if (self->streaming_) {
+    if (self->streamed_bytes_ + length > self->limits_.max_streamed_body_bytes) {
+      self->over_body_limit_ = true;
+      return HPE_USER;
+    }
+    if (self->stream_prefix_.size() < kStreamedBodyPrefixBytes) {
+      self->stream_prefix_.append(
+          at, std::min(length, kStreamedBodyPrefixBytes - self->stream_prefix_.size()));
+    }
+    self->stream_out_.append(at, length);
+    self->streamed_bytes_ += length;
+    return 0;
+  }
   if (self->request_.chunked) {
     if (self->chunked_body_.size() + length > self->limits_.max_body_bytes) {
       self->over_body_limit_ = true;
@@ -170,6 +185,11 @@ void HttpCodec::start_next_message() {
   chunked_body_.clear();
   request_.chunked = false;
   request_.has_content_length = false;
+  if (streaming_) {
+    streaming_ = false;
+    streamed_bytes_ = 0;
+    stream_prefix_.clear();
+  }
 }
 
 // A header line that starts with SP or HT continues the previous one (obs-fold, RFC 9112 §5.2);
@@ -202,7 +222,13 @@ HttpCodec::Event HttpCodec::check_head_done() {
   request_.chunked = (parser_.flags & F_CHUNKED) != 0;
   request_.has_content_length = (parser_.flags & F_CONTENT_LENGTH) != 0;
   uint64_t length = request_.has_content_length ? parser_.content_length : 0;
-  if (length > limits_.max_body_bytes) {
+  if (stream_filter_) {
+    int decision = decide_streaming();
+    if (decision >= 400) {
+      return fail(decision, "cannot store the request body");
+    }
+  }
+  if (length > (streaming_ ? limits_.max_streamed_body_bytes : limits_.max_body_bytes)) {
     return fail(413, "body too large");
   }
   std::string_view expect;
@@ -228,6 +254,36 @@ HttpCodec::Event HttpCodec::check_head_done() {
   return Event::kNeedMore;
 }
 
+int HttpCodec::decide_streaming() {
+  std::string_view method = llhttp_method_name(static_cast<llhttp_method_t>(parser_.method));
+  std::string_view target(buf_.get() + msg_start_ + url_off_, url_len_);
+  int decision = stream_filter_(method, target.substr(0, target.find('?')));
+  if (decision == kStream) {
+    streaming_ = true;
+    head_len_ = parsed_ - msg_start_;
+    streamed_bytes_ = 0;
+    stream_prefix_.reserve(kStreamedBodyPrefixBytes + kBodyPadding);
+  }
+  return decision;
+}
+
+// Streaming: the body bytes (and chunk framing) llhttp consumed are already copied out, so they
+// leave the buffer; the head stays in front of whatever follows.
+void HttpCodec::drop_streamed_bytes() {
+  size_t body_start = msg_start_ + head_len_;
+  if (parsed_ == body_start || span_out_) {
+    return;  // nothing to drop, or a receive is filling the span after end_: next time
+  }
+  std::memmove(buf_.get() + body_start, buf_.get() + parsed_, end_ - parsed_);
+  end_ -= parsed_ - body_start;
+  parsed_ = body_start;
+}
+
+void HttpCodec::take_body_data(std::string* out) {
+  out->clear();
+  out->swap(stream_out_);
+}
+
 void HttpCodec::build_request() {
   const char* base = buf_.get() + msg_start_;
   request_.method = llhttp_method_name(static_cast<llhttp_method_t>(parser_.method));
@@ -241,7 +297,9 @@ void HttpCodec::build_request() {
     request_.headers.push_back({std::string_view(base + span.name_off, span.name_len),
                                 std::string_view(base + span.value_off, span.value_len)});
   }
-  if (request_.chunked) {
+  if (streaming_) {
+    request_.body = stream_prefix_;  // its capacity leaves kBodyPadding readable bytes after
+  } else if (request_.chunked) {
     chunked_body_.reserve(chunked_body_.size() + kBodyPadding);
     request_.body = chunked_body_;
   } else if (body_seen_) {
@@ -260,7 +318,15 @@ HttpCodec::Event HttpCodec::next() {
   if (phase_ == Phase::kDelivered) {
     start_next_message();
   }
+  if (phase_ == Phase::kStreamDone) {
+    build_request();
+    phase_ = Phase::kDelivered;
+    return Event::kRequest;
+  }
   for (;;) {
+    if (streaming_ && stream_out_.size() >= kStreamChunkBytes) {
+      return Event::kBodyData;
+    }
     pause_ = Pause::kNone;
     const char* base = buf_ != nullptr ? buf_.get() : "";
     llhttp_errno_t err = llhttp_execute(&parser_, base + parsed_, end_ - parsed_);
@@ -275,6 +341,9 @@ HttpCodec::Event HttpCodec::next() {
       return fail(501, "unsupported Transfer-Encoding");
     } else {
       return fail(400, llhttp_get_error_reason(&parser_) ? llhttp_get_error_reason(&parser_) : "");
+    }
+    if (streaming_ && phase_ == Phase::kBody) {
+      drop_streamed_bytes();
     }
     if (phase_ == Phase::kHead) {
       if (scan_head_for_obs_fold()) {
@@ -291,14 +360,21 @@ HttpCodec::Event HttpCodec::next() {
       }
       continue;
     }
+    if (pause_ == Pause::kMessageDone && streaming_) {
+      phase_ = Phase::kStreamDone;  // the last piece first; kRequest on the next call
+      return Event::kBodyData;
+    }
     if (pause_ == Pause::kMessageDone) {
       build_request();
       phase_ = Phase::kDelivered;
       return Event::kRequest;
     }
-    if (phase_ == Phase::kBody && parsed_ - msg_start_ > limits_.max_header_bytes +
-                                                             limits_.max_body_bytes +
-                                                             kChunkFramingAllowance) {
+    if (streaming_ && phase_ == Phase::kBody && stream_out_.size() >= kStreamChunkBytes) {
+      return Event::kBodyData;
+    }
+    if (phase_ == Phase::kBody && !streaming_ &&
+        parsed_ - msg_start_ >
+            limits_.max_header_bytes + limits_.max_body_bytes + kChunkFramingAllowance) {
       return fail(413, "body too large");
     }
     return Event::kNeedMore;

@@ -1,11 +1,14 @@
 #include "net/http_connection.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "core/check.h"
 #include "core/log.h"
@@ -40,12 +43,20 @@ HttpConnection::HttpConnection(HttpServer& server, uint32_t slot, uint32_t gener
       generation_(generation),
       fd_(fd),
       transport_(std::move(transport)),
-      codec_(HttpLimits{server.options_.max_header_bytes, server.options_.max_body_bytes}) {}
+      codec_(HttpLimits{server.options_.max_header_bytes, server.options_.max_body_bytes,
+                        server.options_.max_streamed_body_bytes}) {
+  if (server.options_.stream_body_dir) {
+    codec_.set_stream_filter([this](std::string_view method, std::string_view path) {
+      return open_body_file(method, path);
+    });
+  }
+}
 
 HttpConnection::~HttpConnection() {
   if (fd_ >= 0) {
     ::close(fd_);
   }
+  discard_body_stream();
 }
 
 bool HttpConnection::multishot() const {
@@ -68,8 +79,11 @@ bool HttpConnection::should_read() const {
     case State::kOpen:
       break;
   }
+  // While a body piece is being written, receive about one more piece, then wait for the disk.
+  bool disk_behind = body_stream_ != nullptr && body_stream_->write_in_flight &&
+                     codec_.buffered_bytes() >= kStreamChunkBytes;
   return !peer_eof_ && !no_more_requests_ && pending_.size() < server_.options_.max_pipelined &&
-         unsent_bytes() < server_.options_.max_send_buffered_bytes;
+         unsent_bytes() < server_.options_.max_send_buffered_bytes && !disk_behind;
 }
 
 void HttpConnection::update_reading() {
@@ -117,12 +131,10 @@ void HttpConnection::on_recv(int32_t res, uint32_t flags) {
       deliver(server_.buffers_->data(bid), static_cast<size_t>(res));
     }
     server_.buffers_->recycle(bid);
+  } else if (!multishot_op && transport_->passthrough() && state_ == State::kOpen) {
+    codec_.commit(res > 0 ? static_cast<size_t>(res) : 0);
   } else if (!multishot_op && res > 0) {
-    if (transport_->passthrough() && state_ == State::kOpen) {
-      codec_.commit(static_cast<size_t>(res));
-    } else {
-      deliver(wire_in_.data(), static_cast<size_t>(res));
-    }
+    deliver(wire_in_.data(), static_cast<size_t>(res));
   }
   if (state_ == State::kClosed) {
     maybe_release();
@@ -171,11 +183,17 @@ void HttpConnection::pump() {
   in_pump_ = true;
   while (state_ == State::kOpen && !no_more_requests_ &&
          pending_.size() < server_.options_.max_pipelined &&
-         unsent_bytes() < server_.options_.max_send_buffered_bytes) {
+         unsent_bytes() < server_.options_.max_send_buffered_bytes &&
+         (body_stream_ == nullptr || !body_stream_->write_in_flight)) {
     HttpCodec::Event event = codec_.next();
+    if (event == HttpCodec::Event::kBodyData) {
+      take_body_data();
+      continue;
+    }
     if (event == HttpCodec::Event::kNeedMore) {
       if (peer_eof_) {
         no_more_requests_ = true;  // nothing more can arrive to finish a partial request
+        discard_body_stream();
       }
       break;
     }
@@ -190,7 +208,8 @@ void HttpConnection::pump() {
     if (event == HttpCodec::Event::kError) {
       UQ_DEBUG("http: %d (%.*s)", codec_.error_status(),
                static_cast<int>(codec_.error_detail().size()), codec_.error_detail().data());
-      push_error(codec_.error_status());
+      discard_body_stream();
+      push_error(codec_.error_status(), body_error_);
       break;
     }
     dispatch_request();
@@ -220,17 +239,124 @@ void HttpConnection::dispatch_request() {
     no_more_requests_ = true;
   }
   last_activity_ms_ = server_.reactor_.now_ms();
+  if (body_stream_ != nullptr) {
+    UQ_CHECK(body_stream_->done, "a streamed request dispatched before its body was written");
+    ::close(body_stream_->fd);
+    request.body_file = std::make_shared<BodyFile>(body_stream_->path, body_stream_->written);
+    body_stream_.reset();
+  }
   server_.handler_(request, HttpResponder(&server_, slot_, generation_, seq));
+  request.body_file.reset();  // a handler that kept no reference leaves no file behind
 }
 
-void HttpConnection::push_error(int status) {
+void HttpConnection::push_error(int status, std::string_view message) {
+  discard_body_stream();  // the connection closes after this answer
   Pending entry;
   entry.ready = true;
   entry.close = true;
   entry.interim = true;
-  append_response(make_error_response(status), ResponseFraming{.close = true}, entry.bytes);
+  HttpResponse response = make_error_response(status);
+  if (!message.empty()) {
+    response.body.assign(message);
+    response.body.push_back('\n');
+  }
+  append_response(response, ResponseFraming{.close = true}, entry.bytes);
   pending_.push_back(std::move(entry));
   no_more_requests_ = true;
+}
+
+// ---- streamed request bodies --------------------------------------------------------------
+
+int HttpConnection::open_body_file(std::string_view method, std::string_view path) {
+  std::optional<std::string> dir = server_.options_.stream_body_dir(method, path);
+  if (!dir) {
+    return HttpCodec::kBuffer;
+  }
+  auto stream = std::make_unique<BodyStream>();
+  stream->path = *dir + "/http-body-XXXXXX";
+  stream->fd = ::mkostemp(stream->path.data(), O_CLOEXEC);
+  if (stream->fd < 0) {
+    body_error_ =
+        "cannot create a file for the request body in " + *dir + ": " + std::strerror(errno);
+    UQ_WARN("http: %s", body_error_.c_str());
+    return 500;
+  }
+  body_stream_ = std::move(stream);
+  return HttpCodec::kStream;
+}
+
+void HttpConnection::take_body_data() {
+  BodyStream& stream = *body_stream_;
+  codec_.take_body_data(&stream.writing);
+  stream.write_off = 0;
+  stream.last = codec_.body_data_last();
+  if (!stream.writing.empty()) {
+    submit_body_write();
+  } else if (stream.last) {
+    stream.done = true;
+  }
+}
+
+void HttpConnection::submit_body_write() {
+  BodyStream& stream = *body_stream_;
+  io_uring_sqe* sqe = server_.reactor_.get_sqe();
+  io_uring_prep_write(sqe, stream.fd, stream.writing.data() + stream.write_off,
+                      static_cast<unsigned>(stream.writing.size() - stream.write_off),
+                      stream.written);
+  io_uring_sqe_set_data(sqe, static_cast<core::Completion*>(&write_op_));
+  stream.write_in_flight = true;
+  ++ops_in_flight_;
+}
+
+void HttpConnection::on_body_write(int32_t res) {
+  --ops_in_flight_;
+  BodyStream& stream = *body_stream_;
+  stream.write_in_flight = false;
+  if (state_ != State::kOpen || stream.path.empty()) {
+    discard_body_stream();
+    if (state_ == State::kOpen) {
+      pump();
+    } else {
+      maybe_release();
+    }
+    return;
+  }
+  if (res <= 0) {
+    int err = res < 0 ? -res : EIO;
+    body_error_ = "cannot write the request body to " + stream.path + ": " + std::strerror(err);
+    UQ_WARN("http: %s", body_error_.c_str());
+    discard_body_stream();
+    push_error(500, body_error_);
+    pump();
+    return;
+  }
+  stream.write_off += static_cast<size_t>(res);
+  stream.written += static_cast<uint64_t>(res);
+  last_activity_ms_ = server_.reactor_.now_ms();
+  if (stream.write_off < stream.writing.size()) {
+    submit_body_write();
+    return;
+  }
+  if (stream.last) {
+    stream.done = true;
+  }
+  pump();
+}
+
+// The request failed or the connection went: the file goes at once; the descriptor and the
+// buffer stay until a write in flight has completed.
+void HttpConnection::discard_body_stream() {
+  if (body_stream_ == nullptr) {
+    return;
+  }
+  if (!body_stream_->path.empty()) {
+    ::unlink(body_stream_->path.c_str());
+    body_stream_->path.clear();
+  }
+  if (!body_stream_->write_in_flight) {
+    ::close(body_stream_->fd);
+    body_stream_.reset();
+  }
 }
 
 void HttpConnection::track_head_timer() {
@@ -291,6 +417,9 @@ void HttpConnection::respond(uint64_t seq, HttpResponse&& response) {
   ResponseFraming framing{
       .close = entry->close, .keep_alive_10 = entry->keep_alive_10, .head = entry->head};
   append_response(response, framing, entry->bytes);
+  if (response.file != nullptr && !entry->head && status_has_body(response.status)) {
+    entry->file = std::move(response.file);
+  }
   entry->ready = true;
   if (entry->close) {
     no_more_requests_ = true;
@@ -299,6 +428,11 @@ void HttpConnection::respond(uint64_t seq, HttpResponse&& response) {
 }
 
 void HttpConnection::flush() {
+  if (file_send_ != nullptr) {
+    start_send();  // a file body goes out whole before any later response
+    maybe_read_file();
+    return;
+  }
   while (!pending_.empty() && pending_.front().ready) {
     Pending& front = pending_.front();
     bool close = front.close;
@@ -313,14 +447,74 @@ void HttpConnection::flush() {
     } else {
       staged_.append(front.bytes);
     }
+    std::shared_ptr<ResponseFile> file = std::move(front.file);
     pending_.pop_front();
     if (close) {
       pending_.clear();  // answers to later pipelined requests are never sent
       no_more_requests_ = true;
+    }
+    if (file != nullptr && file->length() > 0) {
+      file_send_ = std::make_unique<FileSend>();
+      file_send_->file = std::move(file);
+      break;
+    }
+    if (close) {
       break;
     }
   }
   start_send();
+  maybe_read_file();
+}
+
+// The next piece of a file body, once the previous one has been handed to the socket.
+void HttpConnection::maybe_read_file() {
+  if (file_send_ == nullptr || file_send_->read_in_flight || !staged_.empty() ||
+      state_ != State::kOpen) {
+    return;
+  }
+  FileSend& send = *file_send_;
+  if (send.buffer == nullptr) {
+    send.buffer = std::make_unique<char[]>(kStreamChunkBytes);
+  }
+  uint64_t left = send.file->length() - send.offset;
+  auto n = static_cast<unsigned>(std::min<uint64_t>(left, kStreamChunkBytes));
+  io_uring_sqe* sqe = server_.reactor_.get_sqe();
+  io_uring_prep_read(sqe, send.file->fd(), send.buffer.get(), n, send.offset);
+  io_uring_sqe_set_data(sqe, static_cast<core::Completion*>(&read_op_));
+  send.read_in_flight = true;
+  ++ops_in_flight_;
+}
+
+void HttpConnection::on_file_read(int32_t res) {
+  --ops_in_flight_;
+  FileSend& send = *file_send_;
+  send.read_in_flight = false;
+  if (state_ != State::kOpen) {
+    maybe_release();
+    return;
+  }
+  if (res <= 0) {
+    // The status line is out; cutting the connection is the only way to say the body is bad.
+    UQ_WARN("http: reading a response body file: %s", res < 0 ? std::strerror(-res) : "EOF");
+    close_now();
+    return;
+  }
+  std::string_view bytes(send.buffer.get(), static_cast<size_t>(res));
+  if (transport_->passthrough()) {
+    staged_.append(bytes);
+  } else {
+    Status status = transport_->on_plain_bytes(bytes, staged_);
+    if (!status.is_ok()) {
+      close_now();
+      return;
+    }
+  }
+  send.offset += static_cast<uint64_t>(res);
+  if (send.offset == send.file->length()) {
+    file_send_.reset();
+  }
+  last_activity_ms_ = server_.reactor_.now_ms();
+  pump();
 }
 
 void HttpConnection::start_send() {
@@ -373,7 +567,7 @@ void HttpConnection::on_send(int32_t res, uint32_t /*flags*/) {
 
 void HttpConnection::maybe_finish() {
   if (state_ != State::kOpen || !no_more_requests_ || !pending_.empty() || send_in_flight_ ||
-      !staged_.empty()) {
+      !staged_.empty() || file_send_ != nullptr) {
     return;
   }
   if (peer_eof_) {
@@ -389,6 +583,7 @@ void HttpConnection::maybe_finish() {
 void HttpConnection::graceful_close() {
   state_ = State::kLingering;
   linger_start_ms_ = server_.reactor_.now_ms();
+  discard_body_stream();
   ::shutdown(fd_, SHUT_WR);
   pending_.clear();
   update_reading();
@@ -402,6 +597,7 @@ void HttpConnection::close_now() {
   // Completes the receive (0) and the send (EPIPE) in flight, so the last CQEs come soon.
   ::shutdown(fd_, SHUT_RDWR);
   pending_.clear();
+  discard_body_stream();
   maybe_release();
 }
 
@@ -419,7 +615,7 @@ void HttpConnection::begin_drain() {
   if (state_ != State::kOpen) {
     return;
   }
-  bool idle = pending_.empty() && !send_in_flight_ && staged_.empty();
+  bool idle = pending_.empty() && !send_in_flight_ && staged_.empty() && file_send_ == nullptr;
   if (idle && !codec_.in_body()) {
     close_now();
     return;
@@ -455,7 +651,8 @@ void HttpConnection::sweep(int64_t now_ms) {
     pump();
     return;
   }
-  bool idle = pending_.empty() && !send_in_flight_ && codec_.empty();
+  bool idle = pending_.empty() && !send_in_flight_ && codec_.empty() && file_send_ == nullptr &&
+              body_stream_ == nullptr;
   if (idle && now_ms - last_activity_ms_ > options.idle_timeout.count()) {
     close_now();
   } else if (idle && multishot()) {

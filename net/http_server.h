@@ -14,6 +14,10 @@
 //    pause while responses are unsent, and limits end oversized requests early (431, 413).
 //  - Protocol errors are answered by the HTTP layer (400, 408, 413, 417, 431, 501) with a
 //    "<reason>\n" text body and Connection: close, then the connection closes.
+//  - A response with a file body (HttpResponse::file) goes out in kStreamChunkBytes pieces read
+//    through the ring: a piece is read only when the previous one has been handed to the socket,
+//    so at most two pieces per connection are in memory; later responses on the connection
+//    wait for it. A read error after the headers left can only cut the connection.
 //  - Destroy the server only after on_drained ran or after the reactor's run() has returned for
 //    good: in-flight ring operations point into it.
 #pragma once
@@ -23,6 +27,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,6 +87,16 @@ struct HttpServerOptions {
   size_t recv_buffer_bytes = 16 * 1024;              // per receive (provided or per-connection)
   unsigned provided_buffer_count = 256;              // ring-provided receive buffers (power of 2)
   TransportFactory transport_factory;                // empty → plain TCP
+  // Asked once per request when its headers are complete (method, path without the query): a
+  // directory to stream the body into, or nullopt to buffer it as usual (the default for all).
+  // A streamed body goes to a new file "<dir>/http-body-XXXXXX" as it arrives, in pieces of
+  // kStreamChunkBytes written through the ring (never blocking the reactor); the handler then
+  // gets the request with body_file set (see HttpRequest). A file that cannot be created or
+  // written answers 500 with the reason; a body over max_streamed_body_bytes answers 413; a
+  // connection that fails or closes mid-body: in every such case the file is deleted.
+  std::function<std::optional<std::string>(std::string_view method, std::string_view path)>
+      stream_body_dir;
+  uint64_t max_streamed_body_bytes = uint64_t{64} << 30;  // over → 413, close, file deleted
 };
 
 class HttpServer {

@@ -19,10 +19,6 @@ const std::string& cached_date() {
   return cached;
 }
 
-bool status_has_body(int status) {
-  return status >= 200 && status != 204 && status != 304;
-}
-
 void append_header(std::string& out, std::string_view name, std::string_view value) {
   out.append(name);
   out.append(": ");
@@ -31,6 +27,10 @@ void append_header(std::string& out, std::string_view name, std::string_view val
 }
 
 }  // namespace
+
+bool status_has_body(int status) {
+  return status >= 200 && status != 204 && status != 304;
+}
 
 std::string format_http_date(std::time_t when) {
   std::tm tm{};
@@ -63,7 +63,9 @@ void append_response(const HttpResponse& response, const ResponseFraming& framin
   out.append(response.header_block);
   bool body_allowed = status_has_body(response.status);
   if (!has_length && body_allowed) {
-    n = std::snprintf(line, sizeof(line), "%zu", response.body.size());
+    unsigned long long length =
+        response.file != nullptr ? response.file->length() : response.body.size();
+    n = std::snprintf(line, sizeof(line), "%llu", length);
     append_header(out, "Content-Length", std::string_view(line, static_cast<size_t>(n)));
   }
   if (!has_date) {

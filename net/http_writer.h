@@ -20,7 +20,11 @@ struct ResponseFraming {
   bool head = false;           // answer to HEAD: headers only (Content-Length kept)
 };
 
-// Appends the serialized response to out.
+// Whether a response with this status carries a body (not 1xx, 204, 304).
+bool status_has_body(int status);
+
+// Appends the serialized response to out. With response.file set, Content-Length is the file's
+// length and the file's bytes are not appended (the connection sends them after).
 void append_response(const HttpResponse& response, const ResponseFraming& framing,
                      std::string& out);
 
