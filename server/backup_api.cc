@@ -3,9 +3,19 @@
 // Copies, dumps and the boot file write are blocking work, so they run on a reader thread of the
 // database (borrowed through submit_classify with an empty request), never on the reactor and
 // never on the apply thread: writes go on while a backup is taken. Answers come back to this
-// reactor through run_on_reactor. Bodies are buffered whole (no streaming) in both directions.
+// reactor through run_on_reactor.
+// Large bodies stream in both directions: a backup is written to a temp file in the data
+// directory and sent from it (net::ResponseFile; the file is unlinked as soon as it is open, so
+// nothing is left behind whatever happens to the connection); a /boot body arrives as a file
+// in the data directory (net::BodyFile, HttpServerOptions::stream_body_dir set in node.cc) that
+// Store::boot_database renames into place. Only a backup answered to another node (forwarded)
+// is read back into memory, as it travels in one node-to-node frame.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <memory>
 #include <string>
@@ -94,6 +104,78 @@ Result<std::string> write_temp_file(const std::string& dir, const char* prefix,
   return path;
 }
 
+// An empty new file under dir, for SQLite or the dump to fill.
+Result<std::string> create_temp_file(const std::string& dir, const char* prefix) {
+  std::string path = dir + "/" + prefix + "XXXXXX";
+  int fd = ::mkostemp(path.data(), O_CLOEXEC);
+  if (fd < 0) {
+    return error(Code::kIoError, "cannot create a file in " + dir + ": " + std::strerror(errno));
+  }
+  ::close(fd);
+  return path;
+}
+
+// The backup body of spec §6.6 as a file under dir: the copy or dump, then its gzip framing
+// when asked. The path, or an error with nothing left behind.
+Result<std::string> write_backup_file(const std::string& dir, const std::string& db_path,
+                                      bool sql_dump, const std::vector<std::string>& tables,
+                                      const sql::CopyOptions& copy, bool compress) {
+  auto raw = create_temp_file(dir, "backup-");
+  if (!raw.is_ok()) {
+    return raw.status();
+  }
+  Status status = sql_dump ? sql::dump_sql_to_file(db_path, tables, *raw)
+                           : sql::copy_database_to_file(db_path, copy, *raw);
+  if (status.is_ok() && compress) {
+    auto gz = create_temp_file(dir, "backup-gz-");
+    status = gz.is_ok() ? sql::gzip_stored_file(*raw, *gz) : gz.status();
+    ::unlink(raw->c_str());
+    if (!status.is_ok()) {
+      if (gz.is_ok()) {
+        ::unlink(gz->c_str());
+      }
+      return status;
+    }
+    return *gz;
+  }
+  if (!status.is_ok()) {
+    ::unlink(raw->c_str());
+    return status;
+  }
+  return *raw;
+}
+
+// Opens the finished backup file and unlinks it at once (the descriptor keeps it readable):
+// the response body, or for a forwarded request its bytes.
+Status open_backup_body(const std::string& path, bool in_memory, net::HttpResponse* out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ::unlink(path.c_str());
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+    return error(Code::kIoError, "cannot open the backup file " + path);
+  }
+  auto size = static_cast<uint64_t>(st.st_size);
+  if (!in_memory) {
+    out->file = std::make_shared<net::ResponseFile>(fd, size);
+    return Status::ok();
+  }
+  out->body.resize(size);
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pread(fd, out->body.data() + done, size - done, static_cast<off_t>(done));
+    if (n <= 0) {
+      ::close(fd);
+      return error(Code::kIoError, "cannot read the backup file " + path);
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return Status::ok();
+}
+
 }  // namespace
 
 void HttpApi::handle_backup(const Call& call) {
@@ -113,25 +195,24 @@ void HttpApi::handle_backup(const Call& call) {
   copy.vacuum = call.params.has("vacuum");
   bool compress = call.params.has("compress");
   auto work = [this, format, tables = std::move(tables), copy, compress, path = node_.db_path(),
-               responder = call.responder](sql::Request&&, bool) {
-    // On a reader thread: one read transaction on a connection of our own.
-    auto body = format == BackupFormat::kSql ? sql::dump_sql_file(path, tables)
-                                             : sql::copy_database(path, copy);
-    auto shared = std::make_shared<Result<std::string>>(std::move(body));
-    if (shared->is_ok() && compress) {
-      **shared = sql::gzip_stored(**shared);
-    }
-    run_on_reactor([this, format, responder, shared] {
-      if (!shared->is_ok()) {
-        reply_text_error(responder, 500, shared->status().message());
+               dir = node_.config().data_dir, responder = call.responder](sql::Request&&, bool) {
+    // On a reader thread: one read transaction on a connection of our own, into a file.
+    auto file = write_backup_file(dir, path, format == BackupFormat::kSql, tables, copy, compress);
+    auto out = std::make_shared<net::HttpResponse>();
+    Status status =
+        file.is_ok() ? open_backup_body(*file, responder.captured(), out.get()) : file.status();
+    run_on_reactor([this, format, responder, out, status] {
+      if (!status.is_ok()) {
+        reply_text_error(responder, 500, status.message());
         return;
       }
-      net::HttpResponse out = response(200);
-      out.headers.emplace_back("Content-Type", format == BackupFormat::kSql
-                                                   ? "application/sql"
-                                                   : "application/octet-stream");
-      out.body = std::move(**shared);
-      finish(responder, std::move(out));
+      net::HttpResponse reply = response(200);
+      reply.headers.emplace_back("Content-Type", format == BackupFormat::kSql
+                                                     ? "application/sql"
+                                                     : "application/octet-stream");
+      reply.body = std::move(out->body);
+      reply.file = std::move(out->file);
+      finish(responder, std::move(reply));
       node_.note_backup();
     });
   };
@@ -206,20 +287,9 @@ void HttpApi::handle_boot(const Call& call) {
     reply_text_error(call.responder, 503, "not leader");  // before copying a large body
     return;
   }
-  auto data = std::make_shared<std::string>(body);
-  auto work = [this, data, dir = node_.config().data_dir, responder = call.responder](
-                  sql::Request&&, bool) {
-    // On a reader thread: the file goes next to the database (same filesystem, so the restore
-    // can rename it into place).
-    auto path = write_temp_file(dir, "boot-", *data);
-    data->clear();
-    data->shrink_to_fit();
-    if (!path.is_ok()) {
-      auto message = path.status().message();
-      run_on_reactor([this, responder, message] { reply_text_error(responder, 500, message); });
-      return;
-    }
-    node_.store().boot_database(*path, [this, responder, file = *path](Status s) {
+  // Store::boot_database renames the file into place, or fails and leaves it to us. Any thread.
+  auto boot = [this, responder = call.responder](std::string file) {
+    node_.store().boot_database(file, [this, responder, file](Status s) {
       if (!s.is_ok()) {
         ::unlink(file.c_str());  // not consumed when the restore did not take it
       }
@@ -231,6 +301,26 @@ void HttpApi::handle_boot(const Call& call) {
         finish(responder, response(200));
       });
     });
+  };
+  if (call.request.body_file != nullptr) {
+    // Streamed into the data directory as it arrived (same filesystem as the database).
+    boot(call.request.body_file->release());
+    return;
+  }
+  // A buffered body (a server without stream_body_dir): a reader thread writes it next to the
+  // database first.
+  auto data = std::make_shared<std::string>(body);
+  auto work = [this, data, boot, dir = node_.config().data_dir, responder = call.responder](
+                  sql::Request&&, bool) {
+    auto path = write_temp_file(dir, "boot-", *data);
+    data->clear();
+    data->shrink_to_fit();
+    if (!path.is_ok()) {
+      auto message = path.status().message();
+      run_on_reactor([this, responder, message] { reply_text_error(responder, 500, message); });
+      return;
+    }
+    boot(*path);
   };
   if (!node_.db().submit_classify(sql::Request{}, std::move(work))) {
     reply_text_error(call.responder, 503, "read queue full");

@@ -61,6 +61,12 @@ Status Node::start_reactor(int index) {
   net::HttpServerOptions options;
   options.max_body_bytes = static_cast<size_t>(config_.http_max_body_bytes);
   options.max_connections = static_cast<size_t>(config_.http_max_connections);
+  // POST /boot bodies (multi-GB restores) stream into the data directory, where the restore
+  // renames them into place; every other body is buffered (server/backup_api.cc).
+  options.stream_body_dir = [dir = config_.data_dir](std::string_view method,
+                                                     std::string_view path) {
+    return method == "POST" && path == "/boot" ? std::optional<std::string>(dir) : std::nullopt;
+  };
   HttpApi* api = slot.api.get();
   slot.http = std::make_unique<net::HttpServer>(
       *slot.reactor, options, [api](const net::HttpRequest& request, net::HttpResponder responder) {

@@ -1,9 +1,16 @@
 #include "sql/dump.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <memory>
+#include <thread>
 
 namespace uq::sql {
 
@@ -44,6 +51,54 @@ Result<StmtHandle> prepare(sqlite3* db, const std::string& sql) {
   return StmtHandle(raw);
 }
 
+Status write_all(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return error(Code::kIoError, "writing " + path + ": " + std::strerror(n < 0 ? errno : EIO));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::ok();
+}
+
+// Where dump text goes: a string, or a file written in pieces of about kFlushBytes (so a dump
+// of any size holds about that much in memory). A write error is kept and reported by finish().
+class DumpSink {
+ public:
+  static constexpr size_t kFlushBytes = 1024 * 1024;
+  explicit DumpSink(std::string* out) : out_(out) {}
+  DumpSink(std::string* buffer, int fd, const std::string& path)
+      : out_(buffer), fd_(fd), path_(&path) {}
+  void append(std::string_view text) {
+    out_->append(text);
+    if (fd_ >= 0 && out_->size() >= kFlushBytes) {
+      flush();
+    }
+  }
+  Status finish() {
+    if (fd_ >= 0) {
+      flush();
+    }
+    return status_;
+  }
+
+ private:
+  void flush() {
+    if (status_.is_ok()) {
+      status_ = write_all(fd_, *out_, *path_);
+    }
+    out_->clear();
+  }
+  std::string* out_;
+  int fd_ = -1;
+  const std::string* path_ = nullptr;
+  Status status_ = Status::ok();
+};
+
 // ` AND "<column>" IN (?,?,...)` for a non-empty filter, bound by bind_names().
 std::string in_list(const char* column, size_t count) {
   if (count == 0) {
@@ -82,7 +137,7 @@ std::string quote_identifier(std::string_view name) {
 }
 
 // One INSERT INTO "t" VALUES(...); line per row of `table`, the values rendered by quote().
-Status dump_rows(sqlite3* db, const std::string& table, std::string* out) {
+Status dump_rows(sqlite3* db, const std::string& table, DumpSink* out) {
   std::string escaped = quote_identifier(table);
   auto info = prepare(db, "PRAGMA table_info(\"" + escaped + "\")");
   if (!info.is_ok()) {
@@ -114,7 +169,9 @@ Status dump_rows(sqlite3* db, const std::string& table, std::string* out) {
     return rows.status();
   }
   while ((rc = sqlite3_step(rows->get())) == SQLITE_ROW) {
-    out->append(column_text(rows->get(), 0));
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(rows->get(), 0));
+    size_t bytes = static_cast<size_t>(sqlite3_column_bytes(rows->get(), 0));
+    out->append(text != nullptr ? std::string_view(text, bytes) : std::string_view());
     out->append(";\n");
   }
   if (rc != SQLITE_DONE) {
@@ -124,7 +181,7 @@ Status dump_rows(sqlite3* db, const std::string& table, std::string* out) {
 }
 
 // Every table's CREATE statement and rows, in name order (sqlite_sequence last).
-Status dump_tables(sqlite3* db, const std::vector<std::string>& tables, std::string* out) {
+Status dump_tables(sqlite3* db, const std::vector<std::string>& tables, DumpSink* out) {
   auto list = prepare(db,
                       "SELECT \"name\", \"sql\" FROM \"sqlite_master\" WHERE \"sql\" NOT NULL AND "
                       "\"type\" == 'table'" +
@@ -161,7 +218,7 @@ Status dump_tables(sqlite3* db, const std::vector<std::string>& tables, std::str
   return Status::ok();
 }
 
-Status dump_schema_objects(sqlite3* db, const std::vector<std::string>& tables, std::string* out) {
+Status dump_schema_objects(sqlite3* db, const std::vector<std::string>& tables, DumpSink* out) {
   auto list = prepare(db,
                       "SELECT \"sql\" FROM \"sqlite_master\" WHERE \"sql\" NOT NULL AND \"type\" "
                       "IN ('index', 'trigger', 'view')" +
@@ -181,9 +238,8 @@ Status dump_schema_objects(sqlite3* db, const std::vector<std::string>& tables, 
   return Status::ok();
 }
 
-}  // namespace
-
-Status dump_sql(sqlite3* db, const std::vector<std::string>& tables, std::string* out) {
+// The dump of dump_sql() into any sink.
+Status dump_sql_into(sqlite3* db, const std::vector<std::string>& tables, DumpSink* out) {
   // One read transaction over every query, so the dump is a single consistent state.
   bool own_transaction = sqlite3_get_autocommit(db) != 0;
   if (own_transaction && sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) {
@@ -200,6 +256,32 @@ Status dump_sql(sqlite3* db, const std::vector<std::string>& tables, std::string
   UQ_RETURN_IF_ERROR(status);
   out->append("COMMIT;\n");
   return Status::ok();
+}
+
+}  // namespace
+
+Status dump_sql(sqlite3* db, const std::vector<std::string>& tables, std::string* out) {
+  DumpSink sink(out);
+  return dump_sql_into(db, tables, &sink);
+}
+
+Status dump_sql_to_file(const std::string& db_path, const std::vector<std::string>& tables,
+                        const std::string& out_path) {
+  auto db = open_read_only(db_path);
+  if (!db.is_ok()) {
+    return db.status();
+  }
+  int fd = ::open(out_path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd < 0) {
+    return error(Code::kIoError, "opening " + out_path + ": " + std::strerror(errno));
+  }
+  std::string buffer;
+  DumpSink sink(&buffer, fd, out_path);
+  Status status = dump_sql_into(db->get(), tables, &sink);
+  Status written = sink.finish();
+  ::close(fd);
+  UQ_RETURN_IF_ERROR(status);
+  return written;
 }
 
 Result<std::string> dump_sql_file(const std::string& db_path,
@@ -298,6 +380,98 @@ Result<std::string> copy_database(const std::string& db_path, const CopyOptions&
 
 namespace {
 
+// Header bytes 18-19 of the database file at path (1 rollback journal, 2 WAL); 1 when unreadable.
+char file_journal_format(const std::string& path) {
+  char format = 1;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    if (::pread(fd, &format, 1, kFormatOffset) != 1) {
+      format = 1;
+    }
+    ::close(fd);
+  }
+  return format;
+}
+
+Status set_file_journal_format(const std::string& path, char version) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    return error(Code::kIoError, "opening " + path + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  Status status = Status::ok();
+  if (::fstat(fd, &st) == 0 && st.st_size > static_cast<off_t>(kFormatOffset + 1)) {
+    const char bytes[2] = {version, version};
+    if (::pwrite(fd, bytes, 2, kFormatOffset) != 2) {
+      status = error(Code::kIoError, "writing " + path + ": " + std::strerror(errno));
+    }
+  }
+  ::close(fd);
+  return status;
+}
+
+// Every page of `source` into the (empty) file at out_path with sqlite3_backup in one step:
+// one read transaction on the source, so one committed state, without blocking its writer.
+Status backup_to_file(sqlite3* source, const std::string& out_path) {
+  sqlite3* raw = nullptr;
+  int rc =
+      sqlite3_open_v2(out_path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  DbHandle dest(raw);
+  if (rc != SQLITE_OK) {
+    return sqlite_error(raw, "opening " + out_path);
+  }
+  // A scratch file: no journal, no fsync (the caller discards it after sending it).
+  sqlite3_exec(raw, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF", nullptr, nullptr, nullptr);
+  // The source's read lock can be refused for a moment (WAL recovery, a restore swapping the
+  // file): retry, bounded.
+  for (int attempt = 0;; ++attempt) {
+    sqlite3_backup* backup = sqlite3_backup_init(raw, "main", source, "main");
+    if (backup == nullptr) {
+      return sqlite_error(raw, "starting the copy");
+    }
+    rc = sqlite3_backup_step(backup, -1);
+    sqlite3_backup_finish(backup);
+    if (rc == SQLITE_DONE) {
+      return Status::ok();
+    }
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt >= 50) {
+      return error(Code::kIoError, std::string("copying the database: ") + sqlite3_errstr(rc));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace
+
+Status copy_database_to_file(const std::string& db_path, const CopyOptions& options,
+                             const std::string& out_path) {
+  auto db = open_read_only(db_path);
+  if (!db.is_ok()) {
+    return db.status();
+  }
+  char source_format = file_journal_format(db_path);
+  if (options.vacuum) {
+    // VACUUM INTO reads one snapshot of the source (allowed on a read-only connection) and
+    // writes a compacted copy with a rollback-journal header; the source's format is put back.
+    auto vacuum = prepare(db->get(), "VACUUM INTO ?1");
+    if (!vacuum.is_ok()) {
+      return vacuum.status();
+    }
+    sqlite3_bind_text(vacuum->get(), 1, out_path.data(), static_cast<int>(out_path.size()),
+                      SQLITE_STATIC);
+    if (sqlite3_step(vacuum->get()) != SQLITE_DONE) {
+      return sqlite_error(db->get(), "vacuuming into " + out_path);
+    }
+  } else {
+    UQ_RETURN_IF_ERROR(backup_to_file(db->get(), out_path));
+  }
+  db->reset();
+  return set_file_journal_format(out_path, options.delete_mode ? 1 : source_format);
+}
+
+namespace {
+
 constexpr std::array<uint32_t, 256> make_crc_table() {
   std::array<uint32_t, 256> table{};
   for (uint32_t n = 0; n < 256; ++n) {
@@ -351,6 +525,57 @@ std::string gzip_stored(std::string_view data) {
   put_le32(&out, crc32(data));
   put_le32(&out, static_cast<uint32_t>(data.size()));
   return out;
+}
+
+Status gzip_stored_file(const std::string& in_path, const std::string& out_path) {
+  constexpr size_t kMaxBlock = 65535;  // as gzip_stored()
+  int in = ::open(in_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    return error(Code::kIoError, "opening " + in_path + ": " + std::strerror(errno));
+  }
+  int out = ::open(out_path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (out < 0) {
+    ::close(in);
+    return error(Code::kIoError, "opening " + out_path + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  ::fstat(in, &st);
+  auto size = static_cast<uint64_t>(st.st_size);
+  static constexpr char kHeader[] = {'\x1f', '\x8b', '\x08', 0, 0, 0, 0, 0, 0, '\xff'};
+  std::string buffer(kHeader, sizeof(kHeader));
+  std::string block(kMaxBlock, '\0');
+  uint32_t crc = 0;
+  uint64_t offset = 0;
+  Status status = Status::ok();
+  do {
+    size_t len = static_cast<size_t>(std::min<uint64_t>(kMaxBlock, size - offset));
+    ssize_t got = ::pread(in, block.data(), len, static_cast<off_t>(offset));
+    if (got != static_cast<ssize_t>(len)) {
+      status = error(Code::kIoError, "reading " + in_path + ": short read");
+      break;
+    }
+    bool final = offset + len == size;
+    buffer.push_back(final ? 1 : 0);
+    buffer.push_back(static_cast<char>(len & 0xFF));
+    buffer.push_back(static_cast<char>(len >> 8));
+    buffer.push_back(static_cast<char>(~len & 0xFF));
+    buffer.push_back(static_cast<char>((~len >> 8) & 0xFF));
+    std::string_view data(block.data(), len);
+    buffer.append(data);
+    crc = crc32(data, crc);
+    offset += len;
+    if (final) {
+      put_le32(&buffer, crc);
+      put_le32(&buffer, static_cast<uint32_t>(size));
+    }
+    if (buffer.size() >= 1024 * 1024 || final) {
+      status = write_all(out, buffer, out_path);
+      buffer.clear();
+    }
+  } while (status.is_ok() && offset < size);
+  ::close(in);
+  ::close(out);
+  return status;
 }
 
 }  // namespace uq::sql
