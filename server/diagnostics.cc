@@ -166,7 +166,7 @@ JsonNode store_section(Node& node) {
   store["commit_timeout"] = format_duration(config.raft_commit_timeout);
   store["snapshot_interval"] = format_duration(config.raft_snap_int);
   store["snapshot_threshold"] = config.raft_snap;
-  store["trailing_logs"] = 10240;
+  store["trailing_logs"] = Store::kAutoTrailingLogs;
   store["dir"] = config.data_dir;
   store["snapshot_store"]["dir"] = config.data_dir + "/snapshots";
   store["snapshot_store"]["snapshots"] = JsonNode::array();
@@ -469,7 +469,10 @@ void HttpApi::handle_remove(const Call& call) {
 void HttpApi::handle_snapshot(const Call& call) {
   node_.counters().add("http", "user_snapshots");
   net::HttpResponder responder = call.responder;
-  node_.store().request_snapshot([this, responder](const Status& s) {
+  // Spec §6.9: POST /snapshot keeps no trailing entries unless asked (negative counts as none).
+  uint64_t trailing =
+      static_cast<uint64_t>(std::max<int64_t>(0, call.params.int_or("trailing_logs", 0)));
+  node_.store().request_snapshot(trailing, [this, responder](const Status& s) {
     run_on_reactor([this, responder, s] {
       if (s.is_ok()) {
         reply_empty(responder, 200, false);

@@ -453,6 +453,7 @@ void Store::queue_persist(raft::Ready& rd) {
   for (const raft::Entry& e : rd.entries) {
     job->wal_entries.push_back(
         wal::Entry{e.index.value, e.term.value, static_cast<uint8_t>(e.type), e.data});
+    log_bytes_since_snapshot_ += e.data.size();
   }
   job->entries = job->wal_entries;
   job->snapshot = rd.snapshot;

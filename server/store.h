@@ -137,9 +137,13 @@ class Store {
   // Single-node leader only: adopts the SQLite file at `path` (consumed) without the log, then
   // snapshots, so the log and restarts agree. kUnavailable "not leader" / "not single-node".
   void boot_database(std::string path, StatusDone done);
-  // Takes a snapshot now (POST /snapshot): done once it is durable and the log is compacted
-  // behind it; kNotFound when nothing was applied since the last one.
-  void request_snapshot(StatusDone done);
+  // Takes a snapshot now (POST /snapshot?trailing_logs=N): done once it is durable and the log
+  // is compacted behind it, keeping the last `trailing` entries it covers; kNotFound when
+  // nothing was applied since the last one.
+  void request_snapshot(uint64_t trailing, StatusDone done);
+  // Entries automatic snapshots leave in the log below them (rqlite's, shown in /status): a
+  // follower that far behind catches up from the log rather than with a whole database copy.
+  static constexpr uint64_t kAutoTrailingLogs = 10240;
   // Deletes all snapshots but the newest (POST /reap); done with how many were removed.
   void reap_snapshots(std::function<void(Result<size_t>)> done);
   // The snapshots on disk, oldest first (for /status).
@@ -226,8 +230,9 @@ class Store {
   std::string encode_conf_blob(const raft::ConfState& conf) const;
   bool decode_conf_blob(std::string_view blob, raft::ConfState* conf);
   Status load_snapshot(raft::DurableState* durable);
-  void take_snapshot(bool force, StatusDone done);
-  Status finish_snapshot(const sql::SnapshotResult& taken, const std::string& path, bool force);
+  void take_snapshot(bool force, uint64_t trailing, StatusDone done);
+  Status finish_snapshot(const sql::SnapshotResult& taken, const std::string& path, bool force,
+                         uint64_t trailing);
   void apply_load(uint64_t index, const std::string& image, Done done);
   void maybe_auto_snapshot();
   void send_snapshot(const raft::Message& m, const std::string& addr);
@@ -286,8 +291,9 @@ class Store {
   uint64_t snapshot_index_ = 0;
   uint64_t snapshot_term_ = 0;
   bool snapshot_running_ = false;
-  int64_t next_snapshot_check_ms_ = 0;  // -raft-snap-int
-  int64_t snapshot_allowed_ms_ = 0;     // no automatic snapshot before (10x the last one's cost)
+  int64_t next_snapshot_check_ms_ = 0;     // -raft-snap-int
+  int64_t snapshot_allowed_ms_ = 0;        // no automatic snapshot before (10x the last one's cost)
+  uint64_t log_bytes_since_snapshot_ = 0;  // entry payload bytes persisted (-raft-snap-wal-size)
   std::unordered_map<uint64_t, std::shared_ptr<Transfer>> transfers_;  // by follower raft id
   std::unique_ptr<Incoming> incoming_;
   bool corrupt_next_chunk_ = false;  // test hook, see handle_snapshot_chunk

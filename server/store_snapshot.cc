@@ -161,11 +161,13 @@ Status Store::load_snapshot(raft::DurableState* durable) {
   return Status::ok();
 }
 
-void Store::request_snapshot(StatusDone done) {
-  run_on_core([this, done = std::move(done)]() mutable { take_snapshot(false, std::move(done)); });
+void Store::request_snapshot(uint64_t trailing, StatusDone done) {
+  run_on_core([this, trailing, done = std::move(done)]() mutable {
+    take_snapshot(false, trailing, std::move(done));
+  });
 }
 
-void Store::take_snapshot(bool force, StatusDone done) {
+void Store::take_snapshot(bool force, uint64_t trailing, StatusDone done) {
   if (snapshot_running_) {
     done(error(Code::kUnavailable, "a snapshot is already being taken"));
     return;
@@ -176,11 +178,12 @@ void Store::take_snapshot(bool force, StatusDone done) {
   }
   snapshot_running_ = true;
   std::string path = snapshots_->new_db_path();
-  db_.submit_snapshot(path, [this, done, path, force](Result<sql::SnapshotResult> taken) mutable {
-    // Apply thread: the copy is on disk; finish on the raft core.
-    run_on_core([this, taken = std::move(taken), done, path, force]() mutable {
+  db_.submit_snapshot(path, [this, done, path, force,
+                             trailing](Result<sql::SnapshotResult> taken) mutable {
+    // Snapshot thread: the copy is on disk; finish on the raft core.
+    run_on_core([this, taken = std::move(taken), done, path, force, trailing]() mutable {
       snapshot_running_ = false;
-      Status s = taken.is_ok() ? finish_snapshot(*taken, path, force) : taken.status();
+      Status s = taken.is_ok() ? finish_snapshot(*taken, path, force, trailing) : taken.status();
       if (!s.is_ok()) {
         UQ_ERROR("snapshot failed: %s", s.to_string().c_str());
       }
@@ -189,8 +192,8 @@ void Store::take_snapshot(bool force, StatusDone done) {
   });
 }
 
-Status Store::finish_snapshot(const sql::SnapshotResult& taken, const std::string& path,
-                              bool force) {
+Status Store::finish_snapshot(const sql::SnapshotResult& taken, const std::string& path, bool force,
+                              uint64_t trailing) {
   // Forced (after /boot changed the database outside the log): the snapshot at the same index
   // replaces the old one.
   if (stopped_ || taken.index < snapshot_index_ || (taken.index == snapshot_index_ && !force)) {
@@ -211,7 +214,7 @@ Status Store::finish_snapshot(const sql::SnapshotResult& taken, const std::strin
   }
   // Compact the in-memory log exactly at the snapshot: raft then describes this very snapshot
   // (index, term, configuration at that index) to a follower that needs it.
-  node_->compact(raft::LogIndex(taken.index));
+  node_->compact(raft::LogIndex(taken.index), trailing);
   const raft::SnapshotMeta& raft_meta = node_->log().snapshot();
   if (raft_meta.index.value != taken.index) {
     return error(Code::kInternal, "raft did not compact at the snapshot index");
@@ -223,10 +226,16 @@ Status Store::finish_snapshot(const sql::SnapshotResult& taken, const std::strin
   meta.db_checksum = taken.checksum;
   meta.conf = encode_conf_blob(raft_meta.conf);
   UQ_RETURN_IF_ERROR(snapshots_->commit(path, meta));
-  // Durable snapshot first, then the log behind it may go.
-  UQ_RETURN_IF_ERROR(log_->compact_prefix(meta.index, meta.term));
+  // Durable snapshot first, then the log behind it may go: the WAL keeps what the in-memory log
+  // keeps (the trailing entries too, though a restart starts its log after the snapshot).
+  raft::LogIndex kept_after = node_->log().first_index() - 1;
+  if (kept_after.value >= log_->first_index()) {
+    UQ_RETURN_IF_ERROR(
+        log_->compact_prefix(kept_after.value, node_->log().term_at(kept_after)->value));
+  }
   snapshot_index_ = meta.index;
   snapshot_term_ = meta.term;
+  log_bytes_since_snapshot_ = 0;  // about: what was appended during the copy is forgotten
   auto reaped = snapshots_->reap(1);
   if (!reaped.is_ok()) {
     UQ_WARN("reaping old snapshots: %s", reaped.status().to_string().c_str());
@@ -244,9 +253,9 @@ Status Store::finish_snapshot(const sql::SnapshotResult& taken, const std::strin
 
 void Store::maybe_auto_snapshot() {
   // Conditions are checked every -raft-snap-int, as rqlite does. A snapshot copies the whole
-  // database and writes wait for it, so it also waits until ten times the last one's duration
-  // has passed: snapshots then cost writes at most about a tenth of the time, however large
-  // the database grows.
+  // database (writes go on, but the copy competes with them for the disk), so it also waits
+  // until ten times the last one's duration has passed: copies then take at most about a tenth
+  // of the time, however large the database grows.
   int64_t now = reactor_->now_ms();
   if (snapshot_running_ || config_.raft_snap <= 0 || now < next_snapshot_check_ms_) {
     return;
@@ -256,10 +265,15 @@ void Store::maybe_auto_snapshot() {
       std::max<int64_t>(
           1, std::chrono::duration_cast<std::chrono::milliseconds>(config_.raft_snap_int).count());
   uint64_t applied = db_.applied_index();
-  if (applied >= snapshot_index_ + static_cast<uint64_t>(config_.raft_snap) &&
-      now >= snapshot_allowed_ms_) {
+  // -raft-snap-wal-size is rqlite's SQLite-WAL trigger; the apply thread here checkpoints the
+  // SQLite WAL on its own, so the bytes that pile up are the Raft log's: the same threshold
+  // bounds them, so large entries cannot grow the log far beyond it before a snapshot.
+  bool by_entries = applied >= snapshot_index_ + static_cast<uint64_t>(config_.raft_snap);
+  bool by_bytes = config_.raft_snap_wal_size > 0 &&
+                  log_bytes_since_snapshot_ >= static_cast<uint64_t>(config_.raft_snap_wal_size);
+  if ((by_entries || by_bytes) && applied > snapshot_index_ && now >= snapshot_allowed_ms_) {
     int64_t started = now;
-    take_snapshot(false, [this, started](const Status&) {
+    take_snapshot(false, kAutoTrailingLogs, [this, started](const Status&) {
       int64_t took = reactor_->now_ms() - started;
       snapshot_allowed_ms_ = reactor_->now_ms() + 9 * took;
     });
@@ -572,7 +586,7 @@ void Store::boot_database(std::string path, StatusDone done) {
         done(s);
         return;
       }
-      run_on_core([this, done] { take_snapshot(true, done); });
+      run_on_core([this, done] { take_snapshot(true, 0, done); });
     });
   });
 }

@@ -234,6 +234,12 @@ class Database::ApplyLoop {
             ? finish_envelope(&*out.writer, &out.body, jobs_[i].options, out.start_ns)
             : error_envelope(out.commit_error, jobs_[i].options);
     db_->writes_applied_.fetch_add(1, std::memory_order_relaxed);
+    // Committed: the applied index covers it before anyone hears the answer, so a request sent
+    // after this answer (a snapshot, a read waiting for its index) counts this write as applied.
+    uint64_t index = jobs_[i].index;
+    if (index > db_->applied_index_.load(std::memory_order_relaxed)) {
+      db_->applied_index_.store(index, std::memory_order_release);
+    }
     if (jobs_[i].done) {
       jobs_[i].done(std::move(response));
     }

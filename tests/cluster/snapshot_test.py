@@ -2,10 +2,12 @@
 """Snapshots (issue 6): with -raft-snap 20 every node snapshots its database and compacts its log
 while writes continue; a node killed and restarted comes back from its snapshot plus the log
 tail; a late joiner, whose missing entries are all compacted away on the leader, receives the
-database by InstallSnapshot exactly once; a snapshot damaged in flight (test hook) is rejected by
+database by InstallSnapshot exactly once, while a follower behind by fewer entries than the
+leader's snapshot kept (trailing_logs) catches up from the log; a snapshot damaged in flight (test hook) is rejected by
 its checksum and sent again; POST /snapshot and /reap answer as rqlite's do."""
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -25,6 +27,20 @@ def insert_rows(leader, first, count):
         assert r.status == 200 and r.text.startswith('{"results":[{"last_insert_id"'), r
 
 
+def snapshot_now(leader, trailing):
+    """POST /snapshot?trailing_logs=N until one is taken: a write to another table first gives it
+    something new, and an automatic snapshot running or landing in between only means retry."""
+    for i in range(50):
+        r = leader.execute([["INSERT INTO poke(x) VALUES(?)", i]])
+        assert r.status == 200, r
+        r = leader.client.post(f"/snapshot?trailing_logs={trailing}")
+        if r.status == 200:
+            return
+        assert r.status in (204, 500), r
+        time.sleep(0.05)
+    raise AssertionError("no snapshot taken in 50 tries")
+
+
 def expected_rows(count):
     return [[i, f"name{i}"] for i in range(1, count + 1)]
 
@@ -34,8 +50,9 @@ class Snapshots(unittest.TestCase):
         with harness.Cluster("snapshot") as c:
             leader, followers = harness.start_three(c, extra_flags=SNAP)
             nodes = [leader] + followers
-            r = leader.execute(["CREATE TABLE foo (id integer not null primary key, name text)"])
-            self.assertEqual(r.text, '{"results":[{}]}')
+            r = leader.execute(["CREATE TABLE foo (id integer not null primary key, name text)",
+                                "CREATE TABLE poke (x)"])
+            self.assertEqual(r.text, '{"results":[{},{}]}')
             insert_rows(leader, 1, 100)
             c.wait_applied(leader.applied_index(), nodes)
 
@@ -58,6 +75,8 @@ class Snapshots(unittest.TestCase):
             self.assertIn("restored snapshot at index", victim.log_text())
 
             # A late joiner needs entries the leader compacted away: it gets one snapshot.
+            # (Automatic snapshots keep 10240 trailing entries, so compact all of them first.)
+            snapshot_now(leader, 0)
             n4 = c.start_node(4, join=leader, extra_flags=SNAP).wait_ready(
                 timeout=harness.LEADER_TIMEOUT)
             c.wait_applied(leader.applied_index(), [n4])
@@ -67,12 +86,23 @@ class Snapshots(unittest.TestCase):
             c.wait_applied(leader.applied_index(), [n4])
             harness.wait_rows(n4, "SELECT * FROM foo ORDER BY id", expected_rows(108), timeout=10)
 
+            # A follower behind by less than the trailing entries kept catches up from the log.
+            n4.kill()
+            insert_rows(leader, 109, 10)
+            snapshot_now(leader, 1000)
+            n4.start()
+            n4.wait_ready(timeout=harness.LEADER_TIMEOUT)
+            c.wait_applied(leader.applied_index(), [n4])
+            harness.wait_rows(n4, "SELECT * FROM foo ORDER BY id", expected_rows(118), timeout=10)
+            self.assertEqual(debug_var(n4, "peers", "snapshots_received"), 0)
+
             # A snapshot damaged on the way is caught by its end-to-end checksum and sent again.
+            snapshot_now(leader, 0)
             n5 = c.start_node(5, join=leader, extra_flags=SNAP,
                               env={"UQ_TEST_CORRUPT_SNAPSHOT_CHUNK": "1"}).wait_ready(
                 timeout=harness.LEADER_TIMEOUT)
             c.wait_applied(leader.applied_index(), [n5])
-            harness.wait_rows(n5, "SELECT * FROM foo ORDER BY id", expected_rows(108), timeout=10)
+            harness.wait_rows(n5, "SELECT * FROM foo ORDER BY id", expected_rows(118), timeout=10)
             self.assertEqual(debug_var(n5, "peers", "snapshots_rejected"), 1)
             self.assertEqual(debug_var(n5, "peers", "snapshots_received"), 1)
 
