@@ -26,6 +26,7 @@ constexpr uint8_t kMemberVersion = 1;
 constexpr const char* kLeadershipLost = "leadership lost while committing log";
 constexpr const char* kPowerLossEnv = "UQ_TEST_POWER_LOSS";
 constexpr const char* kPowerLossFile = "test-synced-index";
+constexpr const char* kSegmentBytesEnv = "UQ_TEST_WAL_SEGMENT_BYTES";
 
 std::vector<std::string> split_list(const std::string& list) {
   std::vector<std::string> out;
@@ -153,7 +154,13 @@ Status Store::open(const std::string& raft_dir) {
   }
   hard_state_ = std::move(*hs);
   saved_hard_state_ = hard_state_->state();
-  auto log = wal::Log::open(fs, raft_dir, wal::LogOptions{});
+  wal::LogOptions log_options;
+  // Test mode: small segments, so a test sees segments rotate and get deleted behind snapshots
+  // without writing hundreds of megabytes.
+  if (const char* bytes = std::getenv(kSegmentBytesEnv); bytes != nullptr) {
+    log_options.segment_bytes = std::strtoull(bytes, nullptr, 10);
+  }
+  auto log = wal::Log::open(fs, raft_dir, log_options);
   if (!log.is_ok()) {
     return log.status();
   }

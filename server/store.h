@@ -235,6 +235,7 @@ class Store {
                          uint64_t trailing);
   void apply_load(uint64_t index, const std::string& image, Done done);
   void maybe_auto_snapshot();
+  uint64_t auto_trailing(uint64_t index) const;
   void send_snapshot(const raft::Message& m, const std::string& addr);
   void send_next_chunk(std::shared_ptr<Transfer> transfer);
   void handle_snapshot_chunk(std::string_view payload, net::PeerTransport::Reply reply);

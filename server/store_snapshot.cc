@@ -251,6 +251,26 @@ Status Store::finish_snapshot(const sql::SnapshotResult& taken, const std::strin
   return Status::ok();
 }
 
+// Automatic snapshots keep rqlite's trailing entries, but no more of them than
+// -raft-snap-wal-size bytes: with large entries, 10240 of them could hold gigabytes.
+uint64_t Store::auto_trailing(uint64_t index) const {
+  if (config_.raft_snap_wal_size <= 0) {
+    return kAutoTrailingLogs;
+  }
+  const raft::RaftLog& log = node_->log();
+  uint64_t budget = static_cast<uint64_t>(config_.raft_snap_wal_size);
+  uint64_t kept = 0;
+  uint64_t bytes = 0;
+  while (kept < kAutoTrailingLogs && index > kept && index - kept >= log.first_index().value) {
+    bytes += log.at(raft::LogIndex(index - kept)).data.size();
+    if (bytes > budget) {
+      break;
+    }
+    ++kept;
+  }
+  return kept;
+}
+
 void Store::maybe_auto_snapshot() {
   // Conditions are checked every -raft-snap-int, as rqlite does. A snapshot copies the whole
   // database (writes go on, but the copy competes with them for the disk), so it also waits
@@ -273,7 +293,7 @@ void Store::maybe_auto_snapshot() {
                   log_bytes_since_snapshot_ >= static_cast<uint64_t>(config_.raft_snap_wal_size);
   if ((by_entries || by_bytes) && applied > snapshot_index_ && now >= snapshot_allowed_ms_) {
     int64_t started = now;
-    take_snapshot(false, kAutoTrailingLogs, [this, started](const Status&) {
+    take_snapshot(false, auto_trailing(applied), [this, started](const Status&) {
       int64_t took = reactor_->now_ms() - started;
       snapshot_allowed_ms_ = reactor_->now_ms() + 9 * took;
     });

@@ -41,6 +41,10 @@ def snapshot_now(leader, trailing):
     raise AssertionError("no snapshot taken in 50 tries")
 
 
+def dir_bytes(path):
+    return sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
+
+
 def expected_rows(count):
     return [[i, f"name{i}"] for i in range(1, count + 1)]
 
@@ -111,6 +115,38 @@ class Snapshots(unittest.TestCase):
                                                        level="none"))
                        for n in nodes + [n4, n5]}
             self.assertEqual(len(set(digests.values())), 1, digests)
+
+    def test_log_stays_bounded_under_a_long_write_load(self):
+        # 1 MiB segments and a 1 MiB -raft-snap-wal-size: 40 MB of writes must keep rotating
+        # segments out behind snapshots instead of piling them up. How far the log grows between
+        # two snapshots depends on the write rate and on how long snapshots take (they are
+        # rate-limited), so the peak is only checked against what was written; once writes stop,
+        # the next snapshot brings the log down to a few segments.
+        segment = 1 << 20
+        flags = ["-raft-snap", "1000000", "-raft-snap-wal-size", str(segment),
+                 "-raft-snap-int", "100ms"]
+        with harness.Cluster("snapshot-bounded") as c:
+            n1 = c.start_node(1, extra_flags=flags,
+                              env={"UQ_TEST_WAL_SEGMENT_BYTES": str(segment)}).wait_ready()
+            c.wait_leader([n1])
+            self.assertEqual(n1.execute(["CREATE TABLE kv (k integer primary key, v text)"]).status,
+                             200)
+            raft_dir = os.path.join(n1.dir, "raft")
+            largest = 0
+            written = 0
+            for i in range(800):
+                value = os.urandom(25_000).hex()  # 50 KB, about half of it left after zstd
+                r = n1.execute([["INSERT OR REPLACE INTO kv(k, v) VALUES(?, ?)", i % 10, value]])
+                self.assertEqual(r.status, 200, r.text)
+                written += len(value)
+                if i % 10 == 0:
+                    largest = max(largest, dir_bytes(raft_dir))
+            self.assertLess(largest, written / 3, f"raft/ reached {largest} bytes")
+            harness.wait_until("the log back to a few segments after the load",
+                               lambda: dir_bytes(raft_dir) <= 4 * segment or None, timeout=30)
+            self.assertGreaterEqual(debug_var(n1, "store", "num_compactions"), 3)
+            r = n1.query(["SELECT count(*) FROM kv"], level="none")
+            self.assertIn('"values":[[10]]', r.text)
 
     def test_snapshot_and_reap_endpoints(self):
         with harness.Cluster("snapshot-endpoints") as c:
