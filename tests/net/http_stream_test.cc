@@ -8,8 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -61,6 +63,133 @@ bool wait_for_files(const std::string& dir, size_t want) {
   }
   return false;
 }
+
+// ---- the codec alone ------------------------------------------------------------------------
+
+struct Streamed {
+  std::vector<std::string> requests;  // "METHOD target prefix=<body> file=<streamed bytes>"
+  size_t largest_piece = 0;
+  int error = 0;
+};
+
+// Streams POST /up* bodies; feeds input in pieces of `piece` bytes.
+Streamed stream_parse(const std::string& input, size_t piece, HttpLimits limits = {}) {
+  HttpCodec codec(limits);
+  codec.set_stream_filter([](std::string_view method, std::string_view path) {
+    return method == "POST" && path.starts_with("/up") ? HttpCodec::kStream : HttpCodec::kBuffer;
+  });
+  Streamed out;
+  std::string file;
+  std::string taken;
+  auto drain = [&] {
+    for (int guard = 0; guard < 100000 && out.error == 0; ++guard) {
+      HttpCodec::Event event = codec.next();
+      if (event == HttpCodec::Event::kNeedMore) {
+        return;
+      }
+      if (event == HttpCodec::Event::kError) {
+        out.error = codec.error_status();
+        return;
+      }
+      if (event == HttpCodec::Event::kBodyData) {
+        codec.take_body_data(&taken);
+        out.largest_piece = std::max(out.largest_piece, taken.size());
+        file += taken;
+        continue;
+      }
+      if (event == HttpCodec::Event::kContinue) {
+        continue;
+      }
+      const HttpRequest& r = codec.request();
+      std::string line =
+          std::string(r.method) + " " + std::string(r.target) + " prefix=" + std::string(r.body);
+      if (codec.streaming()) {
+        line += " file=" + file;
+        EXPECT_EQ(codec.streamed_bytes(), file.size());
+      }
+      file.clear();
+      out.requests.push_back(line);
+    }
+  };
+  // Pieces cycle through three ways of arriving: appended and parsed; appended while the caller
+  // is not parsing (a body write in flight); received into a prepare()d span while the caller
+  // parses what it had (the write completed), then committed.
+  size_t fed = 0;
+  for (size_t at = 0; at < input.size() && out.error == 0; at += piece) {
+    std::string_view bytes = std::string_view(input).substr(at, piece);
+    switch (fed++ % 3) {
+      case 0:
+        codec.append(bytes);
+        drain();
+        break;
+      case 1:
+        codec.append(bytes);
+        break;
+      default: {
+        std::span<char> span = codec.prepare(bytes.size());
+        drain();
+        std::memcpy(span.data(), bytes.data(), bytes.size());
+        codec.commit(bytes.size());
+        drain();
+      }
+    }
+  }
+  drain();
+  return out;
+}
+
+TEST(HttpCodecStreaming, EverySplitStreamsTheSameBytes) {
+  const std::string body = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+-*/!?";
+  const std::string input =
+      "POST /up HTTP/1.1\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body +
+      "POST /other HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+      "POST /up2?x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+      "GET /after HTTP/1.1\r\n\r\n";
+  const std::vector<std::string> expected = {
+      "POST /up prefix=" + body.substr(0, kStreamedBodyPrefixBytes) + " file=" + body,
+      "POST /other prefix=abc", "POST /up2?x prefix=abcde file=abcde", "GET /after prefix="};
+  for (size_t piece = 1; piece <= input.size(); ++piece) {
+    Streamed parsed = stream_parse(input, piece);
+    EXPECT_EQ(parsed.error, 0) << "piece " << piece;
+    EXPECT_EQ(parsed.requests, expected) << "piece " << piece;
+  }
+}
+
+TEST(HttpCodecStreaming, LargeBodyComesOutInBoundedPiecesWithNoBufferGrowth) {
+  std::string body = random_bytes(5 * kStreamChunkBytes + 77, 7);
+  std::string input = "POST /up HTTP/1.1\r\nContent-Length: " + std::to_string(body.size()) +
+                      "\r\n\r\n" + body + "GET /z HTTP/1.1\r\n\r\n";
+  Streamed parsed = stream_parse(input, 64 * 1024);
+  ASSERT_EQ(parsed.error, 0);
+  ASSERT_EQ(parsed.requests.size(), 2u);
+  EXPECT_TRUE(parsed.requests[0].ends_with(" file=" + body));
+  EXPECT_LE(parsed.largest_piece, kStreamChunkBytes + 64 * 1024);
+  EXPECT_GE(parsed.largest_piece, kStreamChunkBytes);
+}
+
+TEST(HttpCodecStreaming, StreamLimitReplacesTheBodyLimitForStreamedRequestsOnly) {
+  HttpLimits limits;
+  limits.max_body_bytes = 4;
+  limits.max_streamed_body_bytes = 10;
+  std::string ok = "POST /up HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789";
+  EXPECT_EQ(stream_parse(ok, 7, limits).error, 0);
+  EXPECT_EQ(stream_parse("POST /up HTTP/1.1\r\nContent-Length: 11\r\n\r\n", 7, limits).error, 413);
+  std::string chunked =
+      "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\nghijkl\r\n";
+  EXPECT_EQ(stream_parse(chunked, 5, limits).error, 413);
+  EXPECT_EQ(stream_parse("POST /other HTTP/1.1\r\nContent-Length: 5\r\n\r\n", 7, limits).error,
+            413);
+}
+
+TEST(HttpCodecStreaming, FilterStatusRefusesTheRequest) {
+  HttpCodec codec(HttpLimits{});
+  codec.set_stream_filter([](std::string_view, std::string_view) { return 500; });
+  codec.append("POST /up HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc");
+  EXPECT_EQ(codec.next(), HttpCodec::Event::kError);
+  EXPECT_EQ(codec.error_status(), 500);
+}
+
+// ---- the server ---------------------------------------------------------------------------------
 
 // What the handler saw of one streamed request.
 struct Seen {
