@@ -2,6 +2,7 @@
 // (HttpResponse::file): exact bytes, limits, cleanup of temp files, pipelining, HEAD, slow
 // readers. Each test runs with the multishot and the single-shot receive paths.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -410,6 +412,31 @@ TEST_P(HttpStreamTest, UncreatableBodyFileIs500WithTheReason) {
   EXPECT_EQ(response->status, 500);
   EXPECT_NE(response->body.find("cannot create a file for the request body"), std::string::npos)
       << response->body;
+  EXPECT_TRUE(seen().empty());
+}
+
+// A failing disk write (here EFBIG from a file-size limit, as ENOSPC or EIO would be) answers 500
+// with the reason and deletes the file.
+TEST_P(HttpStreamTest, FailedBodyWriteIs500WithTheReasonAndNoFileLeft) {
+  START_STREAMING_OR_RETURN();
+  rlimit old_limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  rlimit small = old_limit;
+  small.rlim_cur = 2 * 1024 * 1024;
+  auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  TestClient client(port());
+  client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n" +
+              random_bytes(5000000, 6));
+  auto response = client.read_response();
+  ::setrlimit(RLIMIT_FSIZE, &old_limit);
+  ::signal(SIGXFSZ, old_handler);
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 500);
+  EXPECT_NE(response->body.find("cannot write the request body to "), std::string::npos)
+      << response->body;
+  EXPECT_EQ(response->header("Connection"), "close");
+  EXPECT_TRUE(wait_for_files(dir_, 0));
   EXPECT_TRUE(seen().empty());
 }
 
