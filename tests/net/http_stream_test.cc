@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -556,6 +557,30 @@ TEST_P(HttpFileResponseTest, SlowReaderGetsTheWholeFile) {
   EXPECT_NE(wire.find("Connection: close"), std::string::npos);
   EXPECT_TRUE(wire.substr(head_end + 4) == file_)
       << "got " << wire.size() - head_end - 4 << " body bytes of " << file_.size();
+}
+
+TEST_P(HttpFileResponseTest, GracefulShutdownFinishesAFileBodyInFlightThenCloses) {
+  START_FILES_OR_RETURN();
+  TestClient client(port(), 20000);
+  ASSERT_TRUE(client.send("GET /file HTTP/1.1\r\nHost: x\r\n\r\n"));
+  char first[4096];
+  ssize_t n = ::recv(client.fd(), first, sizeof(first), 0);
+  ASSERT_GT(n, 0);
+  auto drained = std::make_shared<std::atomic<bool>>(false);
+  harness_.on_reactor([&] {
+    harness_.server().shutdown(std::chrono::seconds(15), [drained] { drained->store(true); });
+    return 0;
+  });
+  std::string wire(first, static_cast<size_t>(n));
+  wire += client.read_all();  // to EOF: the server closes once the file is out
+  size_t head_end = wire.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos);
+  EXPECT_TRUE(wire.substr(head_end + 4) == file_)
+      << "got " << wire.size() - head_end - 4 << " body bytes of " << file_.size();
+  for (int i = 0; i < 500 && !drained->load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(drained->load());
 }
 
 TEST_P(HttpFileResponseTest, ClientGoingAwayMidFileClosesTheConnection) {
