@@ -47,7 +47,9 @@ class ProvidedBuffers;
 // connection closed, or was reused by a new one) are recognised and ignored by respond().
 // A capturing responder belongs to no connection: the response goes to a function instead (a
 // request forwarded from another node, answered over the node-to-node port). The function runs
-// on the thread that responds and must copy what it keeps (header_block is a view).
+// on the thread that responds and must copy what it keeps (header_block is a view). It gets the
+// response as given: a file body (HttpResponse::file) is not read for it, so handlers whose
+// answers may be captured put such bodies in `body` instead (see captured()).
 class HttpResponder {
  public:
   using Capture = std::function<void(HttpResponse&&)>;
