@@ -321,9 +321,9 @@ void HttpApi::handle_query(const Call& call) {
     return;
   }
   std::string_view level = read_level(call.params);
-  auto view = node_.store().view();
   if (level == "auto") {
-    level = view->self_voter ? "weak" : "none";
+    // Only auto needs the cluster view (a mutex and a shared_ptr copy): not every query.
+    level = node_.store().view()->self_voter ? "weak" : "none";
   }
   if (level != "none" && !node_.store().is_leader()) {
     forward_to_leader(call);
@@ -399,9 +399,8 @@ bool HttpApi::stale(const QueryParams& params) const {
 void HttpApi::handle_request(const Call& call) {
   node_.counters().add("http", "requests");
   std::string_view level = read_level(call.params);
-  auto view = node_.store().view();
   if (level == "auto") {
-    level = view->self_voter ? "weak" : "none";
+    level = node_.store().view()->self_voter ? "weak" : "none";
   }
   bool leader = node_.store().is_leader();
   if (level != "none" && !leader) {

@@ -1,6 +1,7 @@
 #include "sql/connection.h"
 
 #include <ctime>
+#include <mutex>
 
 #include "sql/exec_options.h"
 #include "sql/sql_text.h"
@@ -13,7 +14,23 @@ int64_t monotonic_ns() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
+namespace {
+
+// SQLite counts every allocation under one process-wide mutex unless SQLITE_CONFIG_MEMSTATUS is
+// off; with two readers and the apply thread allocating in the parser and the VDBE, that mutex was
+// contended on every request (futex wake-ups in sqlite3Malloc/sqlite3_free in the point-query
+// profile). Nothing in uqlite reads those statistics. sqlite3_config only works before SQLite
+// initialises, i.e. before the first open in the process; later it returns SQLITE_MISUSE and
+// changes nothing, which is harmless.
+void configure_sqlite_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Connection>> Connection::open(const ConnectionOptions& options) {
+  configure_sqlite_once();
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
   flags |= options.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
@@ -89,6 +106,18 @@ int Connection::prepare(std::string_view sql, sqlite3_stmt** stmt, std::string_v
     *tail = std::string_view();
     return SQLITE_TOOBIG;
   }
+  // Admission: a text not in the cache is cached only if it was prepared before (its hash is in
+  // seen_). SQL with its values inlined — a new text on every request — is then prepared without
+  // SQLITE_PREPARE_PERSISTENT (so SQLite's per-connection lookaside serves the parser's and the
+  // statement's small allocations instead of malloc) and finalized on release, instead of being
+  // copied into the cache and evicted with the whole cache every kStatementCacheMax requests.
+  bool admit = false;
+  if (cacheable && it == cache_.end()) {
+    size_t h = std::hash<std::string_view>()(sql) | 1;
+    size_t& slot = seen_[h % kSeenSlots];
+    admit = slot == h;
+    slot = admit ? 0 : h;
+  }
   const char* end = nullptr;
   // With the terminating NUL counted in, SQLite parses in place; without it, it copies the
   // whole remaining text first — again quadratic over a long multi-statement string.
@@ -96,7 +125,8 @@ int Connection::prepare(std::string_view sql, sqlite3_stmt** stmt, std::string_v
   if (sql.data()[sql.size()] == '\0') {
     ++length;
   }
-  int rc = sqlite3_prepare_v3(db_, sql.data(), length, SQLITE_PREPARE_PERSISTENT, stmt, &end);
+  int rc = sqlite3_prepare_v3(db_, sql.data(), length, admit ? SQLITE_PREPARE_PERSISTENT : 0, stmt,
+                              &end);
   if (rc != SQLITE_OK) {
     *stmt = nullptr;
     *tail = std::string_view();
@@ -104,7 +134,7 @@ int Connection::prepare(std::string_view sql, sqlite3_stmt** stmt, std::string_v
   }
   *tail = sql.substr(static_cast<size_t>(end - sql.data()));
   // Cache only statements that are the whole string: the common single-statement request.
-  if (*stmt != nullptr && cacheable && it == cache_.end() && only_trivia(*tail)) {
+  if (*stmt != nullptr && admit && only_trivia(*tail)) {
     if (cache_.size() >= kStatementCacheMax) {
       // Drop idle entries; busy ones stay (they are in use by this request).
       for (auto i = cache_.begin(); i != cache_.end();) {

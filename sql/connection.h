@@ -2,14 +2,18 @@
 // statement deadline.
 //
 // Owns: the sqlite3 handle (closed on destruction), cached single-statement prepared statements
-// (bounded; re-prepared by SQLite after schema changes), and the progress handler that interrupts a
-// statement once the request's db_timeout deadline passes.
-// Thread: a Connection belongs to exactly one thread (the apply thread or one reader); it is opened
-// with SQLITE_OPEN_NOMUTEX and must never be shared.
+// (bounded; re-prepared by SQLite after schema changes; a text is cached the second time it is
+// prepared, so unique literal SQL never churns the cache), and the progress handler that
+// interrupts a statement once the request's db_timeout deadline passes.
+// Process-wide: the first open() turns off SQLite's allocation statistics
+// (SQLITE_CONFIG_MEMSTATUS), whose global mutex every sqlite3_malloc/free of every connection would
+// otherwise take. Thread: a Connection belongs to exactly one thread (the apply thread or one
+// reader); it is opened with SQLITE_OPEN_NOMUTEX and must never be shared.
 #pragma once
 
 #include <sqlite3.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -57,6 +61,7 @@ class Connection {
 
   static constexpr size_t kStatementCacheMax = 256;
   static constexpr size_t kCacheMaxSqlBytes = 4096;  // longer statements are not cached
+  static constexpr size_t kSeenSlots = 256;          // remembered texts not (yet) cached
 
  private:
   explicit Connection(sqlite3* db, bool read_only) : db_(db), read_only_(read_only) {}
@@ -77,6 +82,9 @@ class Connection {
   };
   std::unordered_map<std::string, Cached, Hash, std::equal_to<>> cache_;
   std::unordered_map<sqlite3_stmt*, std::string_view> cached_by_stmt_;
+  // Hashes of texts prepared once and not cached (direct-mapped; 0 = empty). A text whose hash is
+  // found here is prepared for the cache; a collision only delays or hastens caching.
+  std::array<size_t, kSeenSlots> seen_{};
 };
 
 }  // namespace uq::sql

@@ -10,8 +10,10 @@
 #include <string>
 
 #include "core/json_writer.h"
+#include "sql/connection.h"
 #include "sql/database.h"
 #include "sql/exec_options.h"
+#include "sql/executor.h"
 #include "sql/request.h"
 #include "sql/result_writer.h"
 
@@ -202,6 +204,64 @@ void BM_Apply1000StatementRequest(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 1000);
 }
 BENCHMARK(BM_Apply1000StatementRequest)->UseRealTime();
+
+// A point query by key on the calling thread (no reader pool, no threads: callgrind can count its
+// instructions), the way a reader runs one: prepare (or take from the statement cache), step,
+// encode the envelope. Arg 0: parameterised, the same text every time; arg 1: the key inlined in
+// the SQL, a new text on (almost) every request, as uqlite-bench -mode query sends.
+// One request; not inlined so that callgrind --toggle-collect=*point_query_once* counts exactly
+// the per-request instructions.
+[[gnu::noinline]] void point_query_once(Executor* exec, bool literal, int64_t id,
+                                        std::string* body) {
+  Request request;
+  if (literal) {
+    request = request_from_sql("SELECT id, v FROM bench WHERE id=" + std::to_string(id));
+  } else {
+    Statement& s = request.statements.emplace_back();
+    s.sql = "SELECT id, v FROM bench WHERE id=?";
+    s.params = {{"", Value::integer(id)}};
+  }
+  body->clear();
+  core::JsonWriter w(body, false);
+  begin_envelope(&w);
+  exec->run_read(Kind::kQuery, request, ExecOptions{}, &w);
+  Response response = finish_envelope(&w, body, ExecOptions{}, 0);
+  benchmark::DoNotOptimize(response);
+  *body = std::move(response.body);
+}
+
+void BM_PointQueryOnConnection(benchmark::State& state) {
+  char tmpl[] = "/tmp/uq_sql_bench_XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  ConnectionOptions options;
+  options.path = dir + "/db.sqlite";
+  options.synchronous_full = false;
+  auto writer = std::move(Connection::open(options).value());
+  writer->exec("CREATE TABLE bench(id INTEGER PRIMARY KEY, v TEXT); BEGIN");
+  constexpr int kRows = 10000;
+  for (int i = 1; i <= kRows; ++i) {
+    std::string sql = "INSERT INTO bench(id, v) VALUES(" + std::to_string(i) + ", 'value')";
+    writer->exec(sql.c_str());
+  }
+  writer->exec("COMMIT");
+  options.read_only = true;
+  auto reader = std::move(Connection::open(options).value());
+  Executor exec(reader.get());
+  const bool literal = state.range(0) != 0;
+  uint64_t key = 12345;
+  std::string body;
+  for (auto _ : state) {
+    key = key * 6364136223846793005ULL + 1442695040888963407ULL;  // uniform keys in [1, kRows]
+    int64_t id = static_cast<int64_t>((key >> 33) % kRows) + 1;
+    point_query_once(&exec, literal, id, &body);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel(literal ? "literal SQL" : "parameterised");
+  reader.reset();
+  writer.reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_PointQueryOnConnection)->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace uq::sql
