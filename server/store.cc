@@ -27,6 +27,11 @@ constexpr const char* kLeadershipLost = "leadership lost while committing log";
 constexpr const char* kPowerLossEnv = "UQ_TEST_POWER_LOSS";
 constexpr const char* kPowerLossFile = "test-synced-index";
 constexpr const char* kSegmentBytesEnv = "UQ_TEST_WAL_SEGMENT_BYTES";
+// WAL rounds (write + fdatasync) in flight at once: the disk runs concurrent fdatasyncs side by
+// side, so under load a round need not wait for the previous one's sync to end.
+// Measured at c=64 inserts on one node (interleaved runs, loaded machine): 1 round ~10k/s,
+// 3 rounds ~16.6k/s, 5 rounds ~18.5k/s.
+constexpr size_t kWalRoundsInFlight = 4;
 
 std::vector<std::string> split_list(const std::string& list) {
   std::vector<std::string> out;
@@ -245,7 +250,7 @@ Status Store::open(const std::string& raft_dir) {
                      " is the only member of its own single-node cluster and cannot join "
                      "another one; remove its data directory to join");
   }
-  committer_ = std::make_unique<wal::GroupCommitter>(log_->max_batch_bytes());
+  committer_ = std::make_unique<wal::GroupCommitter>(log_->max_batch_bytes(), kWalRoundsInFlight);
   boot_last_index_ = node_->log().last_index().value;
   boot_time_ = std::chrono::steady_clock::now();
   return Status::ok();

@@ -19,7 +19,7 @@ void GroupCommitter::enqueue(AppendRequest* request) {
 
 void GroupCommitter::start_round(std::vector<const Entry*>* entries, size_t limit_bytes) {
   size_t max_bytes = std::min(max_batch_bytes_, limit_bytes);
-  UQ_CHECK(can_start_round(), "start_round with nothing queued or a round in flight");
+  UQ_CHECK(can_start_round(), "start_round with nothing queued or max_rounds in flight");
   entries->clear();
   size_t bytes = 0;
   AppendRequest* last = nullptr;
@@ -40,7 +40,7 @@ void GroupCommitter::start_round(std::vector<const Entry*>* entries, size_t limi
     last = r;
     r = r->next_;
   }
-  round_head_ = queued_head_;
+  round_heads_.push_back(queued_head_);
   last->next_ = nullptr;
   queued_head_ = r;
   if (r == nullptr) {
@@ -58,10 +58,20 @@ void GroupCommitter::fail_list(AppendRequest* head, const Status& status) {
   }
 }
 
+size_t GroupCommitter::front_request_bytes() const {
+  size_t bytes = 0;
+  if (queued_head_ != nullptr) {
+    for (const Entry& e : queued_head_->entries) {
+      bytes += kEntryHeaderSize + e.payload.size();
+    }
+  }
+  return bytes;
+}
+
 void GroupCommitter::finish_round(const Status& status) {
   UQ_CHECK(in_flight(), "finish_round without a round");
-  AppendRequest* head = round_head_;
-  round_head_ = nullptr;
+  AppendRequest* head = round_heads_.front();
+  round_heads_.pop_front();
   if (!status.is_ok()) {
     AppendRequest* queued = queued_head_;
     queued_head_ = queued_tail_ = nullptr;
@@ -96,72 +106,131 @@ UringGroupDriver::UringGroupDriver(Log* log, GroupCommitter* committer, io_uring
     : log_(log), committer_(committer), ring_(ring) {}
 
 void UringGroupDriver::poke() {
-  if (!committer_->can_start_round()) {
-    return;
+  while (start_round()) {
   }
-  committer_->start_round(&entries_, log_->max_batch_bytes());
+}
+
+bool UringGroupDriver::start_round() {
+  if (!committer_->can_start_round()) {
+    return false;
+  }
+  size_t room = log_->append_room();
+  if (!in_flight_.empty() && committer_->front_request_bytes() > room) {
+    return false;  // it needs a new segment: rotation waits until the frames in flight land
+  }
+  committer_->start_round(&entries_, room);
   auto pending = log_->begin_append(entries_);
   if (!pending.is_ok()) {
-    committer_->finish_round(pending.status());
-    return;
+    // Nothing was submitted for it; younger rounds cannot exist (this one is the newest), but
+    // older ones may still be in flight, so it is finished in its turn.
+    std::unique_ptr<Round> failed = take_round();
+    failed->failure = pending.status();
+    in_flight_.push_back(std::move(failed));
+    finish_ready();
+    return false;
   }
-  pending_ = *pending;
-  UQ_CHECK(pending_.fd >= 0, "the io_uring driver needs a kernel file");
+  std::unique_ptr<Round> round = take_round();
+  round->reserved = true;
+  round->size = pending->size;
   if (io_uring_sq_space_left(ring_) < 2) {
     io_uring_submit(ring_);
   }
   io_uring_sqe* write = io_uring_get_sqe(ring_);
   io_uring_sqe* sync = io_uring_get_sqe(ring_);
+  UQ_CHECK(pending->fd >= 0, "the io_uring driver needs a kernel file");
   UQ_CHECK(write != nullptr && sync != nullptr, "io_uring submission queue full");
-  io_uring_prep_write(write, pending_.fd, pending_.data, static_cast<unsigned>(pending_.size),
-                      pending_.offset);
+  io_uring_prep_write(write, pending->fd, pending->data, static_cast<unsigned>(pending->size),
+                      pending->offset);
   write->flags |= IOSQE_IO_LINK;  // the fsync runs only after the whole write succeeded
-  io_uring_sqe_set_data(write, static_cast<core::Completion*>(&write_done_));
-  io_uring_prep_fsync(sync, pending_.fd, IORING_FSYNC_DATASYNC);
-  io_uring_sqe_set_data(sync, static_cast<core::Completion*>(&sync_done_));
-  completions_left_ = 2;
+  io_uring_sqe_set_data(write, static_cast<core::Completion*>(&round->write_done));
+  io_uring_prep_fsync(sync, pending->fd, IORING_FSYNC_DATASYNC);
+  io_uring_sqe_set_data(sync, static_cast<core::Completion*>(&round->sync_done));
+  round->completions_left = 2;
   int submitted = io_uring_submit(ring_);
   if (submitted < 0) {
-    completions_left_ = 0;
-    log_->end_append(
-        error(Code::kIoError, std::string("io_uring_submit: ") + strerror(-submitted)));
-    committer_->finish_round(error(Code::kIoError, "io_uring_submit failed"));
+    round->completions_left = 0;
+    round->failure = error(Code::kIoError, std::string("io_uring_submit: ") + strerror(-submitted));
+    in_flight_.push_back(std::move(round));
+    finish_ready();
+    return false;
   }
+  in_flight_.push_back(std::move(round));
+  return true;
+}
+
+std::unique_ptr<UringGroupDriver::Round> UringGroupDriver::take_round() {
+  std::unique_ptr<Round> round;
+  if (spare_.empty()) {
+    round = std::make_unique<Round>(this);
+  } else {
+    round = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  round->size = 0;
+  round->completions_left = 0;
+  round->write_result = 0;
+  round->sync_result = 0;
+  round->failure = Status::ok();
+  round->reserved = false;
+  return round;
 }
 
 void UringGroupDriver::WriteDone::complete(int32_t res, uint32_t) {
-  driver_->write_result_ = res;
-  driver_->maybe_finish();
+  round_->write_result = res;
+  driver_->on_completion(round_);
 }
 
 void UringGroupDriver::SyncDone::complete(int32_t res, uint32_t) {
-  driver_->sync_result_ = res;
-  driver_->maybe_finish();
+  round_->sync_result = res;
+  driver_->on_completion(round_);
 }
 
-void UringGroupDriver::maybe_finish() {
-  UQ_CHECK(completions_left_ > 0, "unexpected WAL completion");
-  if (--completions_left_ > 0) {
-    return;
+void UringGroupDriver::on_completion(Round* round) {
+  UQ_CHECK(round->completions_left > 0, "unexpected WAL completion");
+  --round->completions_left;
+  finish_ready();
+  poke();  // requests queued while rounds were in flight
+}
+
+Status UringGroupDriver::write_status(const Round& round) {
+  if (!round.failure.is_ok()) {
+    return round.failure;
   }
-  Status status;
-  if (write_result_ < 0) {
-    status = error(write_result_ == -ENOSPC ? Code::kNoSpace : Code::kIoError,
-                   std::string("wal write: ") + strerror(-write_result_));
-  } else if (static_cast<size_t>(write_result_) != pending_.size) {
-    status = error(Code::kIoError, "wal write: short write");
+  if (round.write_result < 0) {
+    return error(round.write_result == -ENOSPC ? Code::kNoSpace : Code::kIoError,
+                 std::string("wal write: ") + strerror(-round.write_result));
   }
-  log_->end_append(status);
-  if (status.is_ok()) {
-    if (sync_result_ < 0) {
-      status = error(Code::kIoError, std::string("wal fdatasync: ") + strerror(-sync_result_));
-      log_->poison(status);
-    } else {
-      log_->note_synced();
+  if (static_cast<size_t>(round.write_result) != round.size) {
+    return error(Code::kIoError, "wal write: short write");
+  }
+  return Status::ok();
+}
+
+// Retires finished rounds oldest first, so the log and the appenders learn of durability in
+// log order even when a younger round's fdatasync completes first.
+void UringGroupDriver::finish_ready() {
+  while (!in_flight_.empty() && in_flight_.front()->completions_left == 0) {
+    std::unique_ptr<Round> round = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    Status status = round->failure;
+    if (round->reserved) {
+      status = write_status(*round);
+      log_->end_append(status);
+      if (status.is_ok()) {
+        if (round->sync_result < 0) {
+          status =
+              error(Code::kIoError, std::string("wal fdatasync: ") + strerror(-round->sync_result));
+          log_->poison(status);
+        } else if (!log_->failure().is_ok()) {
+          status = log_->failure();  // an older round failed: nothing after it counts
+        } else {
+          log_->note_synced();
+        }
+      }
     }
+    committer_->finish_round(status);
+    spare_.push_back(std::move(round));
   }
-  committer_->finish_round(status);
-  poke();  // requests queued while this round was in flight
 }
 
 }  // namespace uq::wal

@@ -48,8 +48,8 @@ Status Log::append_pointers(std::span<const Entry* const> entries) {
 }
 
 Status Log::write_reserved() {
-  Status status =
-      active()->file->write(write_buffer_.data(), write_buffer_.size(), reservation_.offset);
+  const Reservation& r = reservations_.back();
+  Status status = active()->file->write(r.buffer.data(), r.buffer.size(), r.offset);
   end_append(status);
   return status;
 }
@@ -91,8 +91,14 @@ Status Log::check_appendable(std::span<const Entry* const> entries) const {
   if (entries.empty()) {
     return error(Code::kInvalidArgument, "append of no entries");
   }
+  // Behind the frames in flight, if any.
   Term previous_term = last_index_ == 0 ? 0 : *term_at(last_index_);
   Index expected = last_index_ + 1;
+  if (!reservations_.empty()) {
+    const FrameHeader& h = reservations_.back().header;
+    previous_term = h.last_term;
+    expected = h.first_index + h.count;
+  }
   size_t raw_bytes = 0;
   for (const Entry* e : entries) {
     if (e->index != expected) {
@@ -114,52 +120,80 @@ Status Log::check_appendable(std::span<const Entry* const> entries) const {
   return Status::ok();
 }
 
+size_t Log::append_room() const {
+  if (reservations_.empty()) {
+    return max_batch_bytes();
+  }
+  const Reservation& last = reservations_.back();
+  uint64_t end = last.offset + last.header.frame_size();
+  uint64_t capacity = active()->capacity;
+  // A stored frame is at most its header plus the raw batch (the encoder keeps the smaller).
+  return end + kFrameHeaderSize < capacity ? capacity - end - kFrameHeaderSize : 0;
+}
+
 Result<PendingWrite> Log::begin_append(std::span<const Entry* const> entries) {
   if (!failure_.is_ok()) {
     return failure_;
   }
-  UQ_CHECK(!reservation_.active, "begin_append while another append is in flight");
   UQ_RETURN_IF_ERROR(check_appendable(entries));
-  FrameHeader header = encoder_.encode(entries, &write_buffer_);
-  UQ_RETURN_IF_ERROR(reserve(header.frame_size()));
+  Reservation r;
+  if (!spare_buffers_.empty()) {
+    r.buffer = std::move(spare_buffers_.back());
+    spare_buffers_.pop_back();
+  }
+  r.header = encoder_.encode(entries, &r.buffer);
+  if (reservations_.empty()) {
+    UQ_RETURN_IF_ERROR(reserve(r.header.frame_size()));
+    r.offset = active()->write_offset;
+  } else {
+    const Reservation& last = reservations_.back();
+    r.offset = last.offset + last.header.frame_size();
+    UQ_CHECK(r.offset + r.header.frame_size() <= active()->capacity,
+             "a pipelined append beyond append_room()");
+  }
   Segment* segment = active();
-  header.synced_offset = static_cast<uint32_t>(segment->synced_offset);
-  encode_frame_header(header, write_buffer_.data());
-  UQ_DCHECK(decode_frame(write_buffer_.data(), write_buffer_.size()).is_ok(),
+  r.header.synced_offset = static_cast<uint32_t>(segment->synced_offset);
+  encode_frame_header(r.header, r.buffer.data());
+  UQ_DCHECK(decode_frame(r.buffer.data(), r.buffer.size()).is_ok(),
             "frame does not verify before it is written");
-  reservation_.active = true;
-  reservation_.header = header;
-  reservation_.offset = segment->write_offset;
-  reservation_.entries.assign(entries.begin(), entries.end());
-  return PendingWrite{segment->file.get(), segment->file->fd(), write_buffer_.data(),
-                      write_buffer_.size(), segment->write_offset};
+  r.entries.assign(entries.begin(), entries.end());
+  reservations_.push_back(std::move(r));
+  const Reservation& placed = reservations_.back();
+  return PendingWrite{segment->file.get(), segment->file->fd(), placed.buffer.data(),
+                      placed.buffer.size(), placed.offset};
 }
 
 void Log::end_append(const Status& write_status) {
-  UQ_CHECK(reservation_.active, "end_append without begin_append");
-  reservation_.active = false;
+  UQ_CHECK(!reservations_.empty(), "end_append without begin_append");
+  Reservation r = std::move(reservations_.front());
+  reservations_.pop_front();
   Segment* segment = active();
-  const FrameHeader& h = reservation_.header;
+  const FrameHeader& h = r.header;
   if (!write_status.is_ok()) {
     // Some or all of the frame may have landed past the end. Zero its header so a reopen cannot
     // resurrect an append that reported failure; the next frame overwrites the rest (or
-    // rotation zeroes it). The log itself is unchanged and stays usable.
-    segment->dirty_end = std::max(segment->dirty_end, reservation_.offset + h.frame_size());
+    // rotation zeroes it). The log itself is unchanged and stays usable — unless later frames
+    // are in flight behind this one: they must not be acknowledged after a hole.
+    segment->dirty_end = std::max(segment->dirty_end, r.offset + h.frame_size());
     uint8_t zeros[kFrameHeaderSize] = {};
-    Status cleared = segment->file->write(zeros, sizeof(zeros), reservation_.offset);
+    Status cleared = segment->file->write(zeros, sizeof(zeros), r.offset);
     if (!cleared.is_ok()) {
       poison(cleared);
+    } else if (!reservations_.empty()) {
+      poison(write_status);
     }
-    return;
-  }
-  if (h.is_truncate()) {
-    cut_suffix(h.first_index);
   } else {
-    add_frame(segment, reservation_.offset, h, reservation_.entries, true);
+    if (h.is_truncate()) {
+      cut_suffix(h.first_index);
+    } else {
+      add_frame(segment, r.offset, h, r.entries, true);
+    }
+    segment->write_offset = r.offset + h.frame_size();
+    segment->dirty_end = std::max(segment->dirty_end, segment->write_offset);
+    segment->next_index = last_index_ + 1;
   }
-  segment->write_offset = reservation_.offset + h.frame_size();
-  segment->dirty_end = std::max(segment->dirty_end, segment->write_offset);
-  segment->next_index = last_index_ + 1;
+  r.buffer.clear();
+  spare_buffers_.push_back(std::move(r.buffer));
 }
 
 Status Log::reserve(size_t frame_size) {
@@ -312,19 +346,19 @@ Status Log::truncate_suffix(Index from) {
   if (from == last_index_ + 1) {
     return Status::ok();
   }
-  UQ_CHECK(!reservation_.active, "truncate_suffix while an append is in flight");
+  UQ_CHECK(reservations_.empty(), "truncate_suffix while an append is in flight");
   FrameHeader marker;
   marker.flags = kFrameTruncate;
   marker.first_index = from;
-  write_buffer_.assign(kFrameHeaderSize, 0);
   UQ_RETURN_IF_ERROR(reserve(kFrameHeaderSize));
   Segment* segment = active();
   marker.synced_offset = static_cast<uint32_t>(segment->synced_offset);
-  encode_frame_header(marker, write_buffer_.data());
-  reservation_.active = true;
-  reservation_.header = marker;
-  reservation_.offset = segment->write_offset;
-  reservation_.entries.clear();
+  Reservation r;
+  r.header = marker;
+  r.offset = segment->write_offset;
+  r.buffer.assign(kFrameHeaderSize, 0);
+  encode_frame_header(marker, r.buffer.data());
+  reservations_.push_back(std::move(r));
   UQ_RETURN_IF_ERROR(write_reserved());
   return sync();
 }

@@ -97,10 +97,20 @@ class Log {
   // and reserves its place (rotating segments if needed, which does blocking I/O once per
   // segment); the caller writes PendingWrite; end_append(write result) commits or abandons it;
   // after a successful fdatasync, note_synced(); after a failed one, poison().
+  // Pipelining: begin_append may be called again before end_append, as long as the batch fits
+  // in append_room() (no rotation happens while frames are in flight). end_append and
+  // note_synced then apply to the oldest frame in flight, and must be called in begin order.
+  // A failed write with later frames in flight poisons the log: they may land behind a hole,
+  // which recovery treats as a torn tail (their headers record an older synced offset).
   Result<PendingWrite> begin_append(std::span<const Entry* const> entries);
   void end_append(const Status& write_status);
   void note_synced();
   void poison(const Status& status);
+  size_t in_flight() const { return reservations_.size(); }
+  // The largest batch (entry headers and payloads) begin_append takes now: max_batch_bytes()
+  // when nothing is in flight, else what still fits in the active segment behind the frames in
+  // flight.
+  size_t append_room() const;
 
   // The largest batch (sum of entry headers and payloads) one frame can hold.
   size_t max_batch_bytes() const {
@@ -134,11 +144,13 @@ class Log {
     Index start;
     Term term;
   };
+  // A frame placed in the active segment and being written. Several may be in flight at once
+  // (begin_append order = offset order); end_append retires the oldest.
   struct Reservation {
-    bool active = false;
     FrameHeader header;
     uint64_t offset = 0;
     std::vector<const Entry*> entries;
+    std::vector<uint8_t> buffer;  // the encoded frame; stays put until end_append
   };
 
   Log(FileSystem* fs, std::string dir, const LogOptions& options);
@@ -184,8 +196,8 @@ class Log {
   Index compacted_index_ = 0;
   Term compacted_term_ = 0;
   Status failure_;
-  Reservation reservation_;
-  std::vector<uint8_t> write_buffer_;
+  std::deque<Reservation> reservations_;
+  std::vector<std::vector<uint8_t>> spare_buffers_;  // retired frame buffers, reused
   std::vector<uint8_t> read_buffer_;
   std::vector<const Entry*> pointer_scratch_;
   RecoveryReport recovery_;

@@ -270,6 +270,94 @@ TEST_F(LogTest, FailedSyncPoisonsTheLogUntilReopen) {
   EXPECT_TRUE(log->append(make_entries(log->last_index() + 1, 1, 1, 10)).is_ok());
 }
 
+TEST_F(LogTest, PipelinedFramesRetireInOrderAndSurviveReopen) {
+  auto log = open_log();
+  auto first = make_entries(1, 3, 1, 100);
+  auto second = make_entries(4, 2, 2, 100);
+  std::vector<const Entry*> a;
+  std::vector<const Entry*> b;
+  for (const Entry& e : first) {
+    a.push_back(&e);
+  }
+  for (const Entry& e : second) {
+    b.push_back(&e);
+  }
+  auto pa = log->begin_append(a);
+  ASSERT_TRUE(pa.is_ok());
+  EXPECT_LT(log->append_room(), log->max_batch_bytes());
+  auto pb = log->begin_append(b);  // placed right behind the first, before it is written
+  ASSERT_TRUE(pb.is_ok());
+  EXPECT_EQ(pb->offset, pa->offset + pa->size);
+  EXPECT_EQ(log->in_flight(), 2u);
+  EXPECT_EQ(log->last_index(), 0u);  // nothing retired yet
+  ASSERT_TRUE(pb->file->write(pb->data, pb->size, pb->offset).is_ok());
+  ASSERT_TRUE(pa->file->write(pa->data, pa->size, pa->offset).is_ok());
+  ASSERT_TRUE(pa->file->sync().is_ok());
+  log->end_append(Status::ok());
+  log->note_synced();
+  EXPECT_EQ(log->durable_index(), 3u);
+  log->end_append(Status::ok());
+  log->note_synced();
+  EXPECT_EQ(log->durable_index(), 5u);
+  log.reset();
+  log = open_log();
+  EXPECT_EQ(log->last_index(), 5u);
+  EXPECT_EQ(read_all(log.get()).back(), second.back());
+}
+
+// The crash pipelining allows: a later frame landed, the one before it did not. The later
+// frame's header records a synced offset before the hole, so recovery sees a torn tail (and
+// drops both), never damage that refuses to open.
+TEST_F(LogTest, PipelinedFrameLandedBehindAHoleIsATornTailAfterACrash) {
+  auto log = open_log();
+  ASSERT_TRUE(log->append(make_entries(1, 2, 1, 100)).is_ok());
+  ASSERT_TRUE(log->sync().is_ok());
+  auto first = make_entries(3, 2, 1, 100);
+  auto second = make_entries(5, 2, 1, 100);
+  std::vector<const Entry*> a;
+  std::vector<const Entry*> b;
+  for (const Entry& e : first) {
+    a.push_back(&e);
+  }
+  for (const Entry& e : second) {
+    b.push_back(&e);
+  }
+  auto pa = log->begin_append(a);
+  auto pb = log->begin_append(b);
+  ASSERT_TRUE(pa.is_ok() && pb.is_ok());
+  ASSERT_TRUE(pb->file->write(pb->data, pb->size, pb->offset).is_ok());
+  ASSERT_TRUE(pb->file->sync().is_ok());
+  log.reset();  // crash: the first frame never reached the file
+  log = open_log();
+  EXPECT_EQ(log->last_index(), 2u);
+  EXPECT_TRUE(log->append(make_entries(3, 1, 1, 10)).is_ok());
+}
+
+TEST_F(LogTest, FailedWriteWithFramesInFlightBehindItPoisonsTheLog) {
+  auto log = open_log();
+  auto first = make_entries(1, 2, 1, 100);
+  auto second = make_entries(3, 2, 1, 100);
+  std::vector<const Entry*> a;
+  std::vector<const Entry*> b;
+  for (const Entry& e : first) {
+    a.push_back(&e);
+  }
+  for (const Entry& e : second) {
+    b.push_back(&e);
+  }
+  ASSERT_TRUE(log->begin_append(a).is_ok());
+  auto pb = log->begin_append(b);
+  ASSERT_TRUE(pb.is_ok());
+  ASSERT_TRUE(pb->file->write(pb->data, pb->size, pb->offset).is_ok());
+  log->end_append(error(Code::kIoError, "injected"));
+  EXPECT_FALSE(log->failure().is_ok());
+  log->end_append(Status::ok());
+  EXPECT_FALSE(log->append(make_entries(5, 1, 1, 10)).is_ok());
+  log.reset();
+  log = open_log();
+  EXPECT_EQ(log->last_index(), 0u);
+}
+
 TEST_F(LogTest, OversizedBatchIsRejected) {
   options_.segment_bytes = 8192;
   auto log = open_log();
