@@ -82,28 +82,6 @@ bool is_sqlite_data(std::string_view body) {
   return body.size() > 13 && body.starts_with("SQLite format");
 }
 
-// Writes data to a new file under dir; the path, or an error (nothing left behind).
-Result<std::string> write_temp_file(const std::string& dir, const char* prefix,
-                                    std::string_view data) {
-  std::string path = dir + "/" + prefix + "XXXXXX";
-  int fd = ::mkstemp(path.data());
-  if (fd < 0) {
-    return error(Code::kIoError, "cannot create a file in " + dir);
-  }
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n <= 0) {
-      ::close(fd);
-      ::unlink(path.c_str());
-      return error(Code::kIoError, "cannot write " + path);
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  return path;
-}
-
 // An empty new file under dir, for SQLite or the dump to fill.
 Result<std::string> create_temp_file(const std::string& dir, const char* prefix) {
   std::string path = dir + "/" + prefix + "XXXXXX";
@@ -195,7 +173,7 @@ void HttpApi::handle_backup(const Call& call) {
   copy.vacuum = call.params.has("vacuum");
   bool compress = call.params.has("compress");
   auto work = [this, format, tables = std::move(tables), copy, compress, path = node_.db_path(),
-               dir = node_.config().data_dir, responder = call.responder](sql::Request&&, bool) {
+               dir = node_.temp_dir(), responder = call.responder](sql::Request&&, bool) {
     // On a reader thread: one read transaction on a connection of our own, into a file.
     auto file = write_backup_file(dir, path, format == BackupFormat::kSql, tables, copy, compress);
     auto out = std::make_shared<net::HttpResponse>();
@@ -302,29 +280,13 @@ void HttpApi::handle_boot(const Call& call) {
       });
     });
   };
-  if (call.request.body_file != nullptr) {
-    // Streamed into the data directory as it arrived (same filesystem as the database).
-    boot(call.request.body_file->release());
+  // Node streams every POST /boot body into the data directory as it arrives (same filesystem
+  // as the database), so the file can be renamed into place.
+  if (call.request.body_file == nullptr) {
+    reply_text_error(call.responder, 500, "boot body was not streamed to disk");
     return;
   }
-  // A buffered body (a server without stream_body_dir): a reader thread writes it next to the
-  // database first.
-  auto data = std::make_shared<std::string>(body);
-  auto work = [this, data, boot, dir = node_.config().data_dir, responder = call.responder](
-                  sql::Request&&, bool) {
-    auto path = write_temp_file(dir, "boot-", *data);
-    data->clear();
-    data->shrink_to_fit();
-    if (!path.is_ok()) {
-      auto message = path.status().message();
-      run_on_reactor([this, responder, message] { reply_text_error(responder, 500, message); });
-      return;
-    }
-    boot(*path);
-  };
-  if (!node_.db().submit_classify(sql::Request{}, std::move(work))) {
-    reply_text_error(call.responder, 503, "read queue full");
-  }
+  boot(call.request.body_file->release());
 }
 
 }  // namespace uq::server

@@ -34,6 +34,15 @@ Status Node::prepare_data_dir() {
   if (!std::filesystem::is_directory(config_.data_dir)) {
     return error(Code::kIoError, "data directory " + config_.data_dir + " is not a directory");
   }
+  // Bodies streamed to disk (a /boot upload) and backups being built live in <data>/tmp, on the
+  // database's filesystem so a boot file can be renamed into place; what a crash left there is
+  // of no use to anyone.
+  temp_dir_ = (std::filesystem::absolute(config_.data_dir) / "tmp").string();
+  std::filesystem::remove_all(temp_dir_, ec);
+  std::filesystem::create_directories(temp_dir_, ec);
+  if (ec) {
+    return error(Code::kIoError, "failed to create " + temp_dir_ + ": " + ec.message());
+  }
   db_path_ = (std::filesystem::absolute(config_.data_dir) / "db.sqlite").string();
   // The log, not SQLite, is what was made durable (SQLite runs with synchronous=OFF), so the
   // database is trusted only when a clean shutdown vouched for it; otherwise it is rebuilt
@@ -61,10 +70,9 @@ Status Node::start_reactor(int index) {
   net::HttpServerOptions options;
   options.max_body_bytes = static_cast<size_t>(config_.http_max_body_bytes);
   options.max_connections = static_cast<size_t>(config_.http_max_connections);
-  // POST /boot bodies (multi-GB restores) stream into the data directory, where the restore
+  // POST /boot bodies (multi-GB restores) stream into the temp directory, from where the restore
   // renames them into place; every other body is buffered (server/backup_api.cc).
-  options.stream_body_dir = [dir = config_.data_dir](std::string_view method,
-                                                     std::string_view path) {
+  options.stream_body_dir = [dir = temp_dir_](std::string_view method, std::string_view path) {
     return method == "POST" && path == "/boot" ? std::optional<std::string>(dir) : std::nullopt;
   };
   HttpApi* api = slot.api.get();

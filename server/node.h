@@ -70,6 +70,8 @@ class Node {
   }
   uint16_t http_port() const { return http_port_; }
   const std::string& db_path() const { return db_path_; }
+  // <data>/tmp: streamed upload bodies and backups being built (emptied at start-up).
+  const std::string& temp_dir() const { return temp_dir_; }
   int reactor_count() const { return static_cast<int>(reactors_.size()); }
 
  private:
@@ -85,6 +87,7 @@ class Node {
   Config config_;
   Counters counters_;
   std::string db_path_;
+  std::string temp_dir_;
   std::unique_ptr<sql::Database> db_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<WriteQueue> write_queue_;
