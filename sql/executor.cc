@@ -230,8 +230,30 @@ bool Executor::run_query_statement(StatementRun* run) {
   return true;
 }
 
+void Executor::begin_shared_read() {
+  if (!shared_read_ && sqlite3_get_autocommit(conn_->db()) != 0) {
+    shared_read_ = conn_->exec("BEGIN") == SQLITE_OK;
+  }
+}
+
+void Executor::end_shared_read() {
+  if (shared_read_ && sqlite3_get_autocommit(conn_->db()) == 0) {
+    conn_->exec("COMMIT");
+  }
+  shared_read_ = false;
+}
+
 void Executor::run_read(Kind kind, const Request& request, const ExecOptions& options,
                         core::JsonWriter* w) {
+  if (shared_read_) {
+    bool alone = options.transaction;
+    for (size_t i = 0; i < request.statements.size() && !alone; ++i) {
+      alone = needs_autocommit(request.statements[i].sql);
+    }
+    if (alone) {
+      end_shared_read();
+    }
+  }
   int64_t start = monotonic_ns();
   if (options.db_timeout.count() > 0) {
     conn_->set_deadline(start + options.db_timeout.count());
@@ -248,7 +270,11 @@ void Executor::run_read(Kind kind, const Request& request, const ExecOptions& op
   if (txn) {
     conn_->exec("COMMIT");
   }
-  if (sqlite3_get_autocommit(conn_->db()) == 0) {
+  if (shared_read_) {
+    // Still open unless SQLite rolled it back (an interrupted statement); the request itself
+    // cannot have touched it (transaction statements end it before they run).
+    shared_read_ = sqlite3_get_autocommit(conn_->db()) == 0;
+  } else if (sqlite3_get_autocommit(conn_->db()) == 0) {
     // BEGIN / SAVEPOINT count as read-only statements: never let a request leave a read
     // transaction open on a pooled connection (stale snapshots, blocked checkpoints).
     conn_->exec("ROLLBACK");

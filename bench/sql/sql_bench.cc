@@ -207,8 +207,10 @@ BENCHMARK(BM_Apply1000StatementRequest)->UseRealTime();
 
 // A point query by key on the calling thread (no reader pool, no threads: callgrind can count its
 // instructions), the way a reader runs one: prepare (or take from the statement cache), step,
-// encode the envelope. Arg 0: parameterised, the same text every time; arg 1: the key inlined in
-// the SQL, a new text on (almost) every request, as uqlite-bench -mode query sends.
+// encode the envelope. First arg 0: parameterised, the same text every time; 1: the key inlined in
+// the SQL, a new text on (almost) every request, as uqlite-bench -mode query sends. Second arg:
+// requests per shared read transaction (Executor::begin_shared_read, as a reader's batch); 1 =
+// each request in its own.
 // One request; not inlined so that callgrind --toggle-collect=*point_query_once* counts exactly
 // the per-request instructions.
 [[gnu::noinline]] void point_query_once(Executor* exec, bool literal, int64_t id,
@@ -250,18 +252,29 @@ void BM_PointQueryOnConnection(benchmark::State& state) {
   const bool literal = state.range(0) != 0;
   uint64_t key = 12345;
   std::string body;
+  const int64_t batch = state.range(1);
+  int64_t in_batch = 0;
   for (auto _ : state) {
     key = key * 6364136223846793005ULL + 1442695040888963407ULL;  // uniform keys in [1, kRows]
     int64_t id = static_cast<int64_t>((key >> 33) % kRows) + 1;
+    if (batch > 1 && in_batch == 0) {
+      exec.begin_shared_read();
+    }
     point_query_once(&exec, literal, id, &body);
+    if (batch > 1 && ++in_batch == batch) {
+      exec.end_shared_read();
+      in_batch = 0;
+    }
   }
+  exec.end_shared_read();
   state.SetItemsProcessed(state.iterations());
-  state.SetLabel(literal ? "literal SQL" : "parameterised");
+  state.SetLabel(std::string(literal ? "literal SQL" : "parameterised") +
+                 (batch > 1 ? ", shared read of " + std::to_string(batch) : ""));
   reader.reset();
   writer.reset();
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_PointQueryOnConnection)->Arg(0)->Arg(1);
+BENCHMARK(BM_PointQueryOnConnection)->Args({0, 1})->Args({1, 1})->Args({0, 8})->Args({1, 8});
 
 }  // namespace
 }  // namespace uq::sql
