@@ -501,9 +501,15 @@ void Database::reader_main(size_t reader) {
       }
     }
     Executor exec(conn);
+    // The jobs taken together share one read transaction (one WAL read lock instead of one per
+    // request); each still sees everything committed before it was queued.
+    if (batch.size() > 1) {
+      exec.begin_shared_read();
+    }
     for (ReadJob& job : batch) {
       run_read_job(&exec, conn, &job);
     }
+    exec.end_shared_read();
     batch.clear();
     {
       std::lock_guard<std::mutex> lock(read_mu_);
@@ -516,6 +522,9 @@ void Database::reader_main(size_t reader) {
 
 void Database::run_read_job(Executor* exec, Connection* conn, ReadJob* job) {
   if (job->classify_done) {
+    // Classification borrows the thread for other work too (a backup copy runs for seconds):
+    // no read transaction may stay open meanwhile, or the WAL could not be checkpointed.
+    exec->end_shared_read();
     bool ro = all_read_only(conn, job->request);
     job->classify_done(std::move(job->request), ro);
     return;

@@ -156,5 +156,69 @@ TEST(DatabaseCommitted, AppliesEntriesInLogOrderAndPublishesTheAppliedIndex) {
             R"({"results":[{"columns":["x"],"types":["integer"],"values":[[7]]}]})");
 }
 
+// A reader runs the jobs it took at once inside one read transaction. Queued behind a slow
+// query on the only reader, a mix of reads that end, need or break that transaction (BEGIN,
+// COMMIT, SAVEPOINT, PRAGMA, errors, `transaction`, a write refused on the read path) must each
+// answer exactly what it answers alone, and a read queued after a write sees the write.
+TEST(DatabaseReaders, ReadsTakenTogetherAnswerExactlyAsAlone) {
+  DatabaseOptions options;
+  options.reader_threads = 1;
+  DbHarness h(options);
+  h.execute(R"j(["CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)",
+                 "INSERT INTO t VALUES(1,'a'),(2,'b'),(3,'c')"])j");
+  struct Case {
+    const char* body;
+    bool transaction;
+  };
+  const std::vector<Case> cases = {
+      {R"j(["SELECT * FROM t WHERE id=1"])j", false},
+      {R"j(["BEGIN", "SELECT v FROM t WHERE id=3", "COMMIT"])j", false},
+      {R"j(["BEGIN; SELECT count(*) FROM t; COMMIT"])j", false},
+      {R"j(["SELECT * FROM nosuch"])j", false},
+      {R"j(["SELECT * FROM t ORDER BY id"])j", true},
+      {R"j(["PRAGMA foreign_keys"])j", false},
+      {R"j(["SAVEPOINT x", "SELECT 1", "RELEASE x"])j", false},
+      {R"j(["END"])j", false},
+      {R"j(["ROLLBACK"])j", false},
+      {R"j([["SELECT * FROM t WHERE id=?", 2]])j", false},
+      {R"j(["INSERT INTO t VALUES(9,'z')"])j", false},
+  };
+  auto options_for = [](const Case& c) {
+    ExecOptions o;
+    o.transaction = c.transaction;
+    return o;
+  };
+  std::vector<std::string> alone;
+  for (const Case& c : cases) {
+    alone.push_back(h.query(c.body, options_for(c)));
+  }
+  std::vector<std::future<Response>> answers;
+  auto submit = [&](const std::string& body, ExecOptions o) {
+    auto p = std::make_shared<std::promise<Response>>();
+    answers.push_back(p->get_future());
+    ASSERT_TRUE(h.db().submit_read(Kind::kQuery, DbHarness::parse(body), std::move(o),
+                                   [p](Response&& r) { p->set_value(std::move(r)); }));
+  };
+  // Keeps the reader busy while the rest queue up behind it.
+  submit(
+      R"j(["WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<300000) SELECT count(*) FROM n"])j",
+      {});
+  for (int round = 0; round < 20; ++round) {
+    for (const Case& c : cases) {
+      submit(c.body, options_for(c));
+    }
+  }
+  ASSERT_EQ(answers[0].get().body,
+            R"j({"results":[{"columns":["count(*)"],"types":["integer"],"values":[[300000]]}]})j");
+  for (size_t i = 1; i < answers.size(); ++i) {
+    EXPECT_EQ(answers[i].get().body, alone[(i - 1) % cases.size()])
+        << cases[(i - 1) % cases.size()].body;
+  }
+  // Freshness: a write answered before the read was queued is visible to it.
+  h.execute(R"j(["INSERT INTO t VALUES(4,'d')"])j");
+  EXPECT_EQ(h.query(R"j(["SELECT count(*) FROM t"])j"),
+            R"j({"results":[{"columns":["count(*)"],"types":["integer"],"values":[[4]]}]})j");
+}
+
 }  // namespace
 }  // namespace uq::sql::testing
