@@ -14,23 +14,18 @@ int64_t monotonic_ns() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-namespace {
-
 // SQLite counts every allocation under one process-wide mutex unless SQLITE_CONFIG_MEMSTATUS is
 // off; with two readers and the apply thread allocating in the parser and the VDBE, that mutex was
 // contended on every request (futex wake-ups in sqlite3Malloc/sqlite3_free in the point-query
 // profile). Nothing in uqlite reads those statistics. sqlite3_config only works before SQLite
-// initialises, i.e. before the first open in the process; later it returns SQLITE_MISUSE and
-// changes nothing, which is harmless.
-void configure_sqlite_once() {
+// initialises; later it returns SQLITE_MISUSE and changes nothing, which is harmless.
+void configure_sqlite() {
   static std::once_flag once;
   std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
 }
 
-}  // namespace
-
 Result<std::unique_ptr<Connection>> Connection::open(const ConnectionOptions& options) {
-  configure_sqlite_once();
+  configure_sqlite();
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
   flags |= options.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);

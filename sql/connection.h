@@ -24,6 +24,12 @@
 
 namespace uq::sql {
 
+// Process-wide SQLite settings (SQLITE_CONFIG_MEMSTATUS off). They only take effect before SQLite
+// initialises, i.e. before the first sqlite3_open* in the process; Connection::open calls this,
+// and a program that may open SQLite elsewhere first (a snapshot check at start-up) should call
+// it at the top of main. Idempotent, thread-safe; later calls change nothing.
+void configure_sqlite();
+
 struct ConnectionOptions {
   std::string path;
   bool read_only = false;
