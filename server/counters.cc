@@ -68,16 +68,22 @@ Counters::Counters() {
   }
 }
 
-void Counters::add(const std::string& map, const std::string& name, int64_t delta) {
-  auto outer = maps_.find(map);
-  UQ_CHECK(outer != maps_.end(), "unknown counter map %s", map.c_str());
-  auto inner = outer->second.find(name);
-  UQ_CHECK(inner != outer->second.end(), "unknown counter %s.%s", map.c_str(), name.c_str());
-  inner->second.fetch_add(delta, std::memory_order_relaxed);
+void Counters::add(std::string_view map, std::string_view name, int64_t delta) {
+  slot(map, name).fetch_add(delta, std::memory_order_relaxed);
 }
 
-int64_t Counters::get(const std::string& map, const std::string& name) const {
-  return maps_.at(map).at(name).load(std::memory_order_relaxed);
+int64_t Counters::get(std::string_view map, std::string_view name) const {
+  return slot(map, name).load(std::memory_order_relaxed);
+}
+
+std::atomic<int64_t>& Counters::slot(std::string_view map, std::string_view name) const {
+  auto outer = maps_.find(map);
+  UQ_CHECK(outer != maps_.end(), "unknown counter map %.*s", static_cast<int>(map.size()),
+           map.data());
+  auto inner = outer->second.find(name);
+  UQ_CHECK(inner != outer->second.end(), "unknown counter %.*s.%.*s", static_cast<int>(map.size()),
+           map.data(), static_cast<int>(name.size()), name.data());
+  return inner->second;
 }
 
 JsonNode Counters::to_json() const {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "server/json_tree.h"
 
@@ -18,14 +19,20 @@ class Counters {
  public:
   Counters();
   // `map` is the top-level expvar name ("http", "store", ...), `name` the counter inside it.
-  void add(const std::string& map, const std::string& name, int64_t delta = 1);
-  int64_t get(const std::string& map, const std::string& name) const;
+  // string_view and transparent maps: a hot-path increment builds no std::string.
+  void add(std::string_view map, std::string_view name, int64_t delta = 1);
+  int64_t get(std::string_view map, std::string_view name) const;
   // {"http": {...}, "store": {...}, ...} with every counter.
   JsonNode to_json() const;
 
  private:
   // The set of counters is fixed at construction, so lookups need no lock.
-  std::map<std::string, std::map<std::string, std::atomic<int64_t>>> maps_;
+  std::atomic<int64_t>& slot(std::string_view map, std::string_view name) const;
+
+  using Map = std::map<std::string, std::atomic<int64_t>, std::less<>>;
+  // mutable: the set of counters never changes after construction; their values are atomics
+  // any thread may bump.
+  mutable std::map<std::string, Map, std::less<>> maps_;
 };
 
 }  // namespace uq::server

@@ -6,8 +6,11 @@
 #include "core/log.h"
 #include "server/config.h"
 #include "server/node.h"
+#include "sql/connection.h"
 
 int main(int argc, char** argv) {
+  // Before anything can open SQLite (a start-up check may): its allocation statistics stay off.
+  uq::sql::configure_sqlite();
   auto parsed = uq::server::parse_config(argc, argv);
   if (!parsed.is_ok()) {
     const uq::Status& status = parsed.status();
