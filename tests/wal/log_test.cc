@@ -12,6 +12,15 @@ using testing::make_entries;
 
 constexpr const char* kDir = "/data/raft";
 
+// What begin_append takes: pointers into entries the caller keeps.
+std::vector<const Entry*> pointers_to(const std::vector<Entry>& entries) {
+  std::vector<const Entry*> out;
+  for (const Entry& e : entries) {
+    out.push_back(&e);
+  }
+  return out;
+}
+
 class LogTest : public ::testing::Test {
  protected:
   std::unique_ptr<Log> open_log() {
@@ -274,14 +283,8 @@ TEST_F(LogTest, PipelinedFramesRetireInOrderAndSurviveReopen) {
   auto log = open_log();
   auto first = make_entries(1, 3, 1, 100);
   auto second = make_entries(4, 2, 2, 100);
-  std::vector<const Entry*> a;
-  std::vector<const Entry*> b;
-  for (const Entry& e : first) {
-    a.push_back(&e);
-  }
-  for (const Entry& e : second) {
-    b.push_back(&e);
-  }
+  std::vector<const Entry*> a = pointers_to(first);
+  std::vector<const Entry*> b = pointers_to(second);
   auto pa = log->begin_append(a);
   ASSERT_TRUE(pa.is_ok());
   EXPECT_LT(log->append_room(), log->max_batch_bytes());
@@ -314,14 +317,8 @@ TEST_F(LogTest, PipelinedFrameLandedBehindAHoleIsATornTailAfterACrash) {
   ASSERT_TRUE(log->sync().is_ok());
   auto first = make_entries(3, 2, 1, 100);
   auto second = make_entries(5, 2, 1, 100);
-  std::vector<const Entry*> a;
-  std::vector<const Entry*> b;
-  for (const Entry& e : first) {
-    a.push_back(&e);
-  }
-  for (const Entry& e : second) {
-    b.push_back(&e);
-  }
+  std::vector<const Entry*> a = pointers_to(first);
+  std::vector<const Entry*> b = pointers_to(second);
   auto pa = log->begin_append(a);
   auto pb = log->begin_append(b);
   ASSERT_TRUE(pa.is_ok() && pb.is_ok());
@@ -337,14 +334,8 @@ TEST_F(LogTest, FailedWriteWithFramesInFlightBehindItPoisonsTheLog) {
   auto log = open_log();
   auto first = make_entries(1, 2, 1, 100);
   auto second = make_entries(3, 2, 1, 100);
-  std::vector<const Entry*> a;
-  std::vector<const Entry*> b;
-  for (const Entry& e : first) {
-    a.push_back(&e);
-  }
-  for (const Entry& e : second) {
-    b.push_back(&e);
-  }
+  std::vector<const Entry*> a = pointers_to(first);
+  std::vector<const Entry*> b = pointers_to(second);
   ASSERT_TRUE(log->begin_append(a).is_ok());
   auto pb = log->begin_append(b);
   ASSERT_TRUE(pb.is_ok());
