@@ -1,8 +1,10 @@
 // Fuzz target: arbitrary bytes through the HTTP request codec (no sockets).
 //
-// The first input byte picks how the rest is split into arrivals (1..256 bytes each), so the
-// fuzzer also explores every place where a request can be cut between two receives. Every view
-// of every request is read, including the body padding, so ASan sees any out-of-bounds view.
+// The first input byte picks how the rest is split into arrivals (1..128 bytes each), so the
+// fuzzer also explores every place where a request can be cut between two receives, and (its
+// low bit) whether the stream filter streams bodies as a /boot upload's is: pieces handed out
+// by kBodyData, the request then dispatched with only the body's first bytes. Every view of
+// every request is read, including the body padding, so ASan sees any out-of-bounds view.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -37,12 +39,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) {
     return 0;
   }
-  size_t piece = size_t{data[0]} + 1;
+  size_t piece = (size_t{data[0]} >> 1) + 1;
+  bool stream = (data[0] & 1) != 0;
   std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
   uq::net::HttpLimits limits;
   limits.max_header_bytes = 2048;
   limits.max_body_bytes = 4096;
+  limits.max_streamed_body_bytes = 8192;
   uq::net::HttpCodec codec(limits);
+  if (stream) {
+    // Streams POSTs and refuses DELETEs, the three answers a filter can give.
+    codec.set_stream_filter([](std::string_view method, std::string_view) {
+      return method == "POST"     ? uq::net::HttpCodec::kStream
+             : method == "DELETE" ? 403
+                                  : uq::net::HttpCodec::kBuffer;
+    });
+  }
+  std::string piece_buffer;
+  uint64_t streamed = 0;
   volatile unsigned sink = 0;
   bool failed = false;
   while (!input.empty() && !failed) {
@@ -61,8 +75,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         failed = true;
         break;
       }
+      if (event == uq::net::HttpCodec::Event::kBodyData) {
+        codec.take_body_data(&piece_buffer);
+        streamed += piece_buffer.size();
+        UQ_CHECK(streamed <= limits.max_streamed_body_bytes, "streamed past the limit");
+        sink = sink + touch(piece_buffer);
+        continue;
+      }
       if (event == uq::net::HttpCodec::Event::kRequest) {
         sink = sink + touch_request(codec.request());
+        streamed = 0;
       }
     }
   }
