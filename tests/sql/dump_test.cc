@@ -309,6 +309,33 @@ TEST(Gzip, Crc32MatchesTheStandardCheckValue) {
   EXPECT_EQ(crc32("6789", crc32("12345")), 0xCBF43926u);
 }
 
+// The table-driven CRC (eight bytes at a time, then a byte at a time) against the plain
+// bit-by-bit definition, for every length and starting offset up to 40 bytes and a long buffer.
+TEST(Gzip, Crc32MatchesTheBitwiseDefinitionAtEveryLengthAndOffset) {
+  auto bitwise = [](std::string_view data, uint32_t crc) {
+    crc = ~crc;
+    for (unsigned char ch : data) {
+      crc ^= ch;
+      for (int k = 0; k < 8; ++k) {
+        crc = (crc & 1) ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+      }
+    }
+    return ~crc;
+  };
+  std::string bytes;
+  for (int i = 0; i < 100000; ++i) {
+    bytes.push_back(static_cast<char>((i * 2654435761u) >> 24));
+  }
+  for (size_t off = 0; off < 8; ++off) {
+    for (size_t len = 0; len <= 40; ++len) {
+      std::string_view piece(bytes.data() + off, len);
+      ASSERT_EQ(crc32(piece), bitwise(piece, 0)) << off << " " << len;
+      ASSERT_EQ(crc32(piece, 0x12345678u), bitwise(piece, 0x12345678u)) << off << " " << len;
+    }
+  }
+  EXPECT_EQ(crc32(bytes), bitwise(bytes, 0));
+}
+
 TEST(Gzip, StoredMemberFraming) {
   std::string out = gzip_stored("abc");
   ASSERT_EQ(out.size(), 10u + 5u + 3u + 8u);
