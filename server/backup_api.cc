@@ -262,31 +262,29 @@ void HttpApi::handle_boot(const Call& call) {
     return;
   }
   if (!node_.store().is_leader()) {
-    reply_text_error(call.responder, 503, "not leader");  // before copying a large body
+    reply_text_error(call.responder, 503, "not leader");
     return;
   }
-  // Store::boot_database renames the file into place, or fails and leaves it to us. Any thread.
-  auto boot = [this, responder = call.responder](std::string file) {
-    node_.store().boot_database(file, [this, responder, file](Status s) {
-      if (!s.is_ok()) {
-        ::unlink(file.c_str());  // not consumed when the restore did not take it
-      }
-      run_on_reactor([this, responder, s] {
-        if (!s.is_ok()) {
-          reply_text_error(responder, s.code() == Code::kUnavailable ? 503 : 500, s.message());
-          return;
-        }
-        finish(responder, response(200));
-      });
-    });
-  };
-  // Node streams every POST /boot body into the data directory as it arrives (same filesystem
-  // as the database), so the file can be renamed into place.
+  // Node streams every POST /boot body into <data>/tmp as it arrives (the database's
+  // filesystem), so Store::boot_database can rename it into place; a file it did not take is
+  // ours to delete.
   if (call.request.body_file == nullptr) {
     reply_text_error(call.responder, 500, "boot body was not streamed to disk");
     return;
   }
-  boot(call.request.body_file->release());
+  std::string file = call.request.body_file->release();
+  node_.store().boot_database(file, [this, responder = call.responder, file](Status s) {
+    if (!s.is_ok()) {
+      ::unlink(file.c_str());
+    }
+    run_on_reactor([this, responder, s] {
+      if (!s.is_ok()) {
+        reply_text_error(responder, s.code() == Code::kUnavailable ? 503 : 500, s.message());
+        return;
+      }
+      finish(responder, response(200));
+    });
+  });
 }
 
 }  // namespace uq::server
