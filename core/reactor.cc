@@ -8,12 +8,14 @@
 
 #include "core/check.h"
 #include "core/log.h"
+#include "core/spin.h"
 
 namespace uq::core {
 namespace {
 
 thread_local Reactor* t_current = nullptr;
 constexpr unsigned kCqeBatch = 256;
+constexpr int64_t kMaxAwaitedToPoll = 4;
 
 }  // namespace
 
@@ -43,8 +45,11 @@ Result<std::unique_ptr<Reactor>> Reactor::create(int index, const ReactorOptions
 // Tries the most useful setup flags first and drops them one by one on EINVAL, so an older
 // kernel still gets a ring. EPERM/ENOSYS mean io_uring is refused altogether (seccomp, sysctl).
 Status Reactor::init_ring() {
-  const unsigned flag_sets[] = {IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
-                                IORING_SETUP_SUBMIT_ALL, 0};
+  // TASKRUN_FLAG: with cooperative task running, completion work waits for our next
+  // io_uring_enter; the flag lets poll_for_reply() see that such work is pending.
+  const unsigned flag_sets[] = {
+      IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+      IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN, IORING_SETUP_SUBMIT_ALL, 0};
   int rc = -EINVAL;
   unsigned chosen = 0;
   for (unsigned flags : flag_sets) {
@@ -130,8 +135,21 @@ bool Reactor::post(std::function<void()> fn) {
   // The owner's loop runs what is posted before it waits again (a zero timeout while the queue
   // holds anything), so only another thread needs to ring the eventfd.
   if (t_current != this) {
-    wake();
+    // Pairs with the fence in poll_for_reply(): either the owner sees this value in the queue
+    // before it stops polling, or we see that it stopped and ring the eventfd.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!polling_.load(std::memory_order_relaxed)) {
+      wake();
+    }
   }
+  return true;
+}
+
+bool Reactor::post_reply(std::function<void()> fn) {
+  if (!post(std::move(fn))) {
+    return false;
+  }
+  awaited_replies_.fetch_sub(1, std::memory_order_relaxed);
   return true;
 }
 
@@ -234,6 +252,32 @@ void Reactor::wait_and_dispatch(int64_t timeout_ms) {
   }
 }
 
+bool Reactor::poll_for_reply() {
+  // Many replies outstanding (a busy node): they arrive in bursts that one eventfd wake-up
+  // collects, and the CPU a poll burns is what the readers need. Poll for the last few only.
+  int64_t awaited = awaited_replies_.load(std::memory_order_relaxed);
+  if (options_.reply_spin_us == 0 || awaited <= 0 || awaited > kMaxAwaitedToPoll) {
+    return false;
+  }
+  // What the loop prepared (a response's send) must not wait for the poll.
+  if (io_uring_sq_ready(&ring_) > 0) {
+    io_uring_submit(&ring_);
+  }
+  polling_.store(true, std::memory_order_seq_cst);
+  bool arrived = false;
+  spin_until(
+      [&] {
+        arrived = !posted_.empty() || io_uring_cq_ready(&ring_) > 0 ||
+                  (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_TASKRUN) != 0 ||
+                  stop_.load(std::memory_order_relaxed);
+        return arrived || awaited_replies_.load(std::memory_order_relaxed) <= 0;
+      },
+      std::chrono::microseconds(options_.reply_spin_us));
+  polling_.store(false, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  return arrived || !posted_.empty();
+}
+
 void Reactor::run() {
   UQ_CHECK(t_current == nullptr, "a reactor is already running on this thread");
   t_current = this;
@@ -246,6 +290,9 @@ void Reactor::run() {
       break;
     }
     int64_t timeout_ms = posted_.empty() ? next_timer_delay_ms() : 0;
+    if (timeout_ms != 0 && io_uring_cq_ready(&ring_) == 0 && poll_for_reply()) {
+      timeout_ms = 0;
+    }
     wait_and_dispatch(timeout_ms);
   }
   io_uring_submit(&ring_);

@@ -34,6 +34,10 @@ struct ReactorOptions {
   // Take the single-shot accept/recv paths even where the kernel has multishot (tests use it; the
   // environment variable UQ_URING_NO_MULTISHOT=1 does the same for every reactor).
   bool force_no_multishot = false;
+  // While answers to expect_reply() are outstanding, the loop polls for them this long before it
+  // sleeps in io_uring_enter: on this kind of VM a sleeping thread costs tens of microseconds to
+  // wake, more than a point query takes to run. 0 = never poll.
+  unsigned reply_spin_us = 100;
 };
 
 class Reactor {
@@ -67,6 +71,15 @@ class Reactor {
   // full (fn is then dropped unrun; the caller decides what to do).
   bool post(std::function<void()> fn);
 
+  // Any thread: work was handed to another thread whose answer comes back through post_reply().
+  // While few are outstanding, an idle loop polls for up to reply_spin_us before it sleeps, and a
+  // reply that lands meanwhile skips the eventfd write. Every expect_reply() must be matched by
+  // exactly one post_reply(); an unmatched one costs at most one poll per idle turn, never a lost
+  // wake-up.
+  void expect_reply() { awaited_replies_.fetch_add(1, std::memory_order_relaxed); }
+  // Any thread: post() for the answer an expect_reply() announced.
+  bool post_reply(std::function<void()> fn);
+
   // Owner thread: run fn once after delay (millisecond resolution). Ids are never reused.
   uint64_t add_timer(std::chrono::milliseconds delay, std::function<void()> fn);
   // Owner thread: a no-op when the timer already ran or was cancelled.
@@ -97,6 +110,9 @@ class Reactor {
   // Milliseconds until the next live timer, -1 when there is none.
   int64_t next_timer_delay_ms();
   void wait_and_dispatch(int64_t timeout_ms);
+  // Owner thread: polls the post queue and the ring for up to reply_spin_us while replies are
+  // awaited; true when something arrived (the loop then runs it without sleeping).
+  bool poll_for_reply();
   static int64_t steady_now_ms();
 
   const int index_;
@@ -110,6 +126,9 @@ class Reactor {
   MpscQueue<std::function<void()>> posted_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> wake_pending_{false};
+  std::atomic<int64_t> awaited_replies_{0};
+  // True while the owner polls in poll_for_reply(): posters then skip the eventfd write.
+  std::atomic<bool> polling_{false};
   int64_t now_ms_ = 0;
 
   using TimerKey = std::pair<int64_t, uint64_t>;  // (deadline_ms, id)

@@ -18,6 +18,9 @@ void register_flags(FlagSet* f, Config* c, bool* version) {
                 "containing SQLite extensions");
   f->add_int("reactors", &c->reactors,
              "Number of HTTP reactor threads, each with its own io_uring (0 = one per core)");
+  f->add_duration("handoff-poll", &c->handoff_poll,
+                  "How long a reactor or reader thread polls for a local read's hand-off before "
+                  "it sleeps (0 = never; at most 10ms)");
 
   f->add_string("http-addr", &c->http_addr,
                 "HTTP server bind address. To enable HTTPS, set X.509 certificate and key");
@@ -361,6 +364,9 @@ Result<ParsedConfig> parse_config(int argc, const char* const* argv) {
   }
   if (c.reactors < 0 || c.reactors > 256) {
     return fatal("-reactors must be between 0 and 256");
+  }
+  if (c.handoff_poll.count() < 0 || c.handoff_poll > std::chrono::milliseconds(10)) {
+    return fatal("-handoff-poll must be between 0 and 10ms");
   }
   if (c.http_max_body_bytes <= 0 || c.http_max_connections <= 0) {
     return fatal("-http-max-body-bytes and -http-max-conns must be positive");

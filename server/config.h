@@ -23,6 +23,8 @@ struct Config {
   std::string extensions_path;
   std::string data_dir;
   int64_t reactors = 0;  // 0 = one per core
+  // How long a reactor or a reader polls for a read hand-off before it sleeps.
+  std::chrono::nanoseconds handoff_poll = std::chrono::microseconds(100);
 
   // HTTP
   std::string http_addr = "localhost:4001";

@@ -350,20 +350,22 @@ void HttpApi::handle_query(const Call& call) {
   auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
       call.params.duration_or("linearizable_timeout", std::chrono::seconds(10)));
   serve_read(sql::Kind::kQuery, level, std::move(prepared->request), std::move(prepared->options),
-             completion(call.responder), timeout);
+             call.responder, timeout);
 }
 
 void HttpApi::serve_read(sql::Kind kind, std::string_view level, sql::Request&& request,
-                         sql::ExecOptions&& options, sql::Database::Done done,
+                         sql::ExecOptions&& options, net::HttpResponder responder,
                          std::chrono::milliseconds linearizable_timeout) {
   sql::Database* db = &node_.db();
   if (level != "linearizable") {
+    auto done = completion(responder, true);
     if (!db->submit_read(kind, std::move(request), std::move(options), done)) {
       done(sql::Response{503, "read queue full\n", false});
     }
     return;
   }
   // ReadIndex: the leader confirms it still leads, then reads once it has applied that index.
+  auto done = completion(responder);
   auto held = std::make_shared<std::pair<sql::Request, sql::ExecOptions>>(std::move(request),
                                                                           std::move(options));
   node_.store().read_barrier(linearizable_timeout, [db, kind, held, done](Status confirmed) {
@@ -429,7 +431,7 @@ void HttpApi::handle_request(const Call& call) {
     // Runs on a reader thread. Read-only requests below `strong` are served like queries; any
     // write sends the whole request through the log (spec §4.3).
     if (all_read_only && !strong) {
-      serve_read(sql::Kind::kRequest, level, std::move(classified), std::move(options), done,
+      serve_read(sql::Kind::kRequest, level, std::move(classified), std::move(options), responder,
                  std::chrono::seconds(1));
       return;
     }

@@ -214,26 +214,31 @@ void HttpApi::reply_envelope(const Call& call, std::string_view error) {
   reply_json(call.responder, std::move(envelope.body), !envelope.envelope_error);
 }
 
-void HttpApi::run_on_reactor(std::function<void()> fn) {
-  while (!reactor_.post(fn)) {
+void HttpApi::run_on_reactor(std::function<void()> fn, bool reply) {
+  while (!(reply ? reactor_.post_reply(fn) : reactor_.post(fn))) {
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
 }
 
-sql::Database::Done HttpApi::completion(net::HttpResponder responder) {
-  return [this, responder](sql::Response&& result) {
+sql::Database::Done HttpApi::completion(net::HttpResponder responder, bool quick) {
+  if (quick) {
+    reactor_.expect_reply();
+  }
+  return [this, responder, quick](sql::Response&& result) {
     // Runs on a database thread: hand the finished bytes to the reactor that owns the connection.
-    run_on_reactor([this, responder, result = std::move(result)]() mutable {
-      if (result.http_status != 200) {
-        std::string text = std::move(result.body);
-        if (!text.empty() && text.back() == '\n') {
-          text.pop_back();
-        }
-        reply_text_error(responder, result.http_status, text);
-        return;
-      }
-      reply_json(responder, std::move(result.body), !result.envelope_error);
-    });
+    run_on_reactor(
+        [this, responder, result = std::move(result)]() mutable {
+          if (result.http_status != 200) {
+            std::string text = std::move(result.body);
+            if (!text.empty() && text.back() == '\n') {
+              text.pop_back();
+            }
+            reply_text_error(responder, result.http_status, text);
+            return;
+          }
+          reply_json(responder, std::move(result.body), !result.envelope_error);
+        },
+        quick);
   };
 }
 

@@ -93,7 +93,7 @@ class HttpApi {
   // Serves a read-only request at `level` on this node, which must be the leader unless level is
   // "none" (linearizable: after a ReadIndex round).
   void serve_read(sql::Kind kind, std::string_view level, sql::Request&& request,
-                  sql::ExecOptions&& options, sql::Database::Done done,
+                  sql::ExecOptions&& options, net::HttpResponder responder,
                   std::chrono::milliseconds linearizable_timeout);
   // Level "none" on a follower: the freshness check (spec §4.2); true = too stale to serve.
   bool stale(const QueryParams& params) const;
@@ -132,11 +132,14 @@ class HttpApi {
   // An envelope with no results: {"results":[],"error":"..."} for a request-level failure, or
   // {"results":[]} when error is empty.
   void reply_envelope(const Call& call, std::string_view error);
-  // Any thread: runs fn on this reactor. The reactor's queue holds 65536 posts; when it is full
-  // the caller backs off briefly rather than drop an answer the client is owed.
-  void run_on_reactor(std::function<void()> fn);
+  // Any thread: runs fn on this reactor (as the reply a Reactor::expect_reply() announced when
+  // `reply`). The reactor's queue holds 65536 posts; when it is full the caller backs off briefly
+  // rather than drop an answer the client is owed.
+  void run_on_reactor(std::function<void()> fn, bool reply = false);
   // Completion for sql/ work: runs on a database thread, posts the response to this reactor.
-  sql::Database::Done completion(net::HttpResponder responder);
+  // `quick`: the answer is expected within microseconds (a local read), so the reactor polls for
+  // it before sleeping; the returned Done must then be called exactly once.
+  sql::Database::Done completion(net::HttpResponder responder, bool quick = false);
   sql::ExecOptions exec_options(const Call& call) const;
   // The disallowed-PRAGMA check (§3.10; false = reject the whole request), RETURNING detection
   // and non-deterministic rewriting (§7) on the receiving node, in one pass over the statements.

@@ -60,7 +60,10 @@ Status Node::prepare_data_dir() {
 }
 
 Status Node::start_reactor(int index) {
-  auto reactor = core::Reactor::create(index, core::ReactorOptions{});
+  core::ReactorOptions reactor_options;
+  reactor_options.reply_spin_us = static_cast<unsigned>(
+      std::chrono::duration_cast<std::chrono::microseconds>(config_.handoff_poll).count());
+  auto reactor = core::Reactor::create(index, reactor_options);
   if (!reactor.is_ok()) {
     return reactor.status();
   }
@@ -117,6 +120,8 @@ Status Node::start() {
   db_options.foreign_keys = config_.fk;
   db_options.max_readers = static_cast<int>(config_.db_max_ro_conns);
   db_options.fsync_on_commit = false;
+  db_options.reader_spin_us = static_cast<unsigned>(
+      std::chrono::duration_cast<std::chrono::microseconds>(config_.handoff_poll).count());
   auto db = sql::Database::open(db_options);
   if (!db.is_ok()) {
     return db.status();

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <thread>
 #include <vector>
@@ -110,6 +111,57 @@ TEST(Reactor, PostFromManyThreadsRunsEveryFunctionOnTheReactorThread) {
   EXPECT_EQ(wrong_thread.load(), 0);
   reactor->stop();
   loop.join();
+}
+
+// A reply posted while the loop polls for it skips the eventfd write; one posted after the poll
+// gave up must still wake the sleeping loop. Replies come back after delays on both sides of the
+// poll budget; a lost wake-up would leave the chain stuck and the wait below would time out.
+TEST(Reactor, AwaitedRepliesRunWhetherTheyLandDuringThePollOrAfterTheLoopSleeps) {
+  ReactorOptions options;
+  options.reply_spin_us = 50;
+  MAKE_REACTOR_OR_SKIP(reactor, options);
+  std::thread loop([&] { reactor->run(); });
+  constexpr int kRounds = 600;
+  const std::chrono::microseconds kDelays[] = {
+      std::chrono::microseconds(0), std::chrono::microseconds(3), std::chrono::microseconds(30),
+      std::chrono::microseconds(120), std::chrono::microseconds(1000)};
+  std::atomic<int> handed{0};
+  std::atomic<int> wrong_thread{0};
+  std::atomic<bool> give_up{false};
+  int replied = 0;  // touched only on the reactor thread
+  std::promise<void> all_replied;
+  std::function<void()> hand_off = [&] {
+    reactor->expect_reply();
+    handed.fetch_add(1, std::memory_order_release);
+  };
+  std::thread worker([&] {
+    for (int round = 0; round < kRounds && !give_up.load(); ++round) {
+      while (handed.load(std::memory_order_acquire) <= round && !give_up.load()) {
+        std::this_thread::yield();
+      }
+      std::this_thread::sleep_for(kDelays[round % 5]);
+      while (!reactor->post_reply([&] {
+        if (Reactor::current() != reactor.get()) {
+          wrong_thread.fetch_add(1);
+        }
+        if (++replied == kRounds) {
+          all_replied.set_value();
+        } else {
+          hand_off();
+        }
+      })) {
+        std::this_thread::yield();
+      }
+    }
+  });
+  ASSERT_TRUE(reactor->post(hand_off));
+  auto status = all_replied.get_future().wait_for(std::chrono::seconds(60));
+  give_up = true;
+  worker.join();
+  reactor->stop();
+  loop.join();
+  ASSERT_EQ(status, std::future_status::ready) << "stuck after " << handed.load() << " hand-offs";
+  EXPECT_EQ(wrong_thread.load(), 0);
 }
 
 TEST(Reactor, PostReturnsFalseWhenTheQueueIsFull) {

@@ -24,6 +24,7 @@ TEST(Config, DefaultsMatchRqlited) {
   EXPECT_EQ(c.write_queue_batch_size, 128);
   EXPECT_EQ(c.write_queue_timeout, std::chrono::milliseconds(50));
   EXPECT_EQ(c.raft_snap, 8192);
+  EXPECT_EQ(c.handoff_poll, std::chrono::microseconds(100));
   EXPECT_TRUE(c.raft_shutdown_stepdown);
   EXPECT_EQ(c.data_dir, "data");
 }
@@ -38,6 +39,12 @@ TEST(Config, FlagsAreApplied) {
   EXPECT_TRUE(parsed->config.fk);
   EXPECT_FALSE(parsed->config.raft_shutdown_stepdown);
   EXPECT_EQ(parsed->config.write_queue_timeout, std::chrono::seconds(90));
+  auto off = parse({"-handoff-poll", "0", "dir"});
+  ASSERT_TRUE(off.is_ok()) << off.status().to_string();
+  EXPECT_EQ(off->config.handoff_poll, std::chrono::nanoseconds(0));
+  auto custom = parse({"-handoff-poll=250us", "dir"});
+  ASSERT_TRUE(custom.is_ok()) << custom.status().to_string();
+  EXPECT_EQ(custom->config.handoff_poll, std::chrono::microseconds(250));
 }
 
 struct Rejected {
@@ -63,6 +70,8 @@ TEST(Config, ValidationRulesGiveRqlitedMessages) {
       {{"-join", "localhost:4002", "d"}, "node cannot join with itself unless bootstrapping"},
       {{"-disco-mode", "zookeeper", "d"}, "invalid disco mode: zookeeper"},
       {{"-cdc-config", "stdout", "d"}, "-cdc-config is not supported by this build of uqlited yet"},
+      {{"-handoff-poll", "11ms", "d"}, "-handoff-poll must be between 0 and 10ms"},
+      {{"-handoff-poll", "-1us", "d"}, "-handoff-poll must be between 0 and 10ms"},
   };
   for (const Rejected& c : cases) {
     auto parsed = parse(c.args);

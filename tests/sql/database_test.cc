@@ -2,10 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-
-#include <mutex>
-
+#include <chrono>
 #include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "tests/sql/db_harness.h"
 
@@ -218,6 +218,33 @@ TEST(DatabaseReaders, ReadsTakenTogetherAnswerExactlyAsAlone) {
   h.execute(R"j(["INSERT INTO t VALUES(4,'d')"])j");
   EXPECT_EQ(h.query(R"j(["SELECT count(*) FROM t"])j"),
             R"j({"results":[{"columns":["count(*)"],"types":["integer"],"values":[[4]]}]})j");
+}
+
+// A reader that polls for work after a batch and one that sleeps on the condition variable must
+// both pick up every read: gaps between serial reads fall inside and outside the poll budget,
+// with one reader (so it alternates between the two) and with two (one polls, one sleeps).
+TEST(DatabaseReaders, SerialReadsWithGapsAroundThePollBudgetAreAllAnswered) {
+  for (int readers : {1, 2}) {
+    DatabaseOptions options;
+    options.reader_threads = readers;
+    options.reader_spin_us = 40;
+    DbHarness h(options);
+    h.execute(R"j(["CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)",
+                   "INSERT INTO t VALUES(1,'a'),(2,'b')"])j");
+    const int gaps_us[] = {0, 10, 35, 60, 500};
+    for (int i = 0; i < 250; ++i) {
+      std::this_thread::sleep_for(std::chrono::microseconds(gaps_us[i % 5]));
+      auto p = std::make_shared<std::promise<Response>>();
+      auto answer = p->get_future();
+      ASSERT_TRUE(h.db().submit_read(Kind::kQuery,
+                                     DbHarness::parse(R"j(["SELECT v FROM t WHERE id=2"])j"), {},
+                                     [p](Response&& r) { p->set_value(std::move(r)); }));
+      ASSERT_EQ(answer.wait_for(std::chrono::seconds(30)), std::future_status::ready)
+          << "read " << i << " with " << readers << " readers was never picked up";
+      EXPECT_EQ(answer.get().body,
+                R"j({"results":[{"columns":["v"],"types":["text"],"values":[["b"]]}]})j");
+    }
+  }
 }
 
 }  // namespace
