@@ -4,6 +4,10 @@
 
 #include <simdjson.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <charconv>
 #include <cstring>
 #include <limits>
@@ -67,6 +71,85 @@ Status shape_error(std::string_view body, std::string message) {
   return error(Code::kInvalidArgument, std::move(message));
 }
 
+// Value::integer() and friends build a temporary and move-assign it (string and all); these set
+// the fields in place, as the same factory would have left them.
+void set_integer(Value* v, int64_t i) {
+  v->type = Value::Type::kInteger;
+  v->i = i;
+  v->d = 0;
+  v->bytes.clear();
+}
+
+void set_real(Value* v, double d) {
+  v->type = Value::Type::kReal;
+  v->i = 0;
+  v->d = d;
+  v->bytes.clear();
+}
+
+void set_null(Value* v) {
+  v->type = Value::Type::kNull;
+  v->i = 0;
+  v->d = 0;
+  v->bytes.clear();
+}
+
+// Exact powers of ten: every one up to 1e22 is representable in a double.
+constexpr double kExactPowersOfTen[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+// A syntactically valid non-integral JSON number with at most 15 digits and a decimal exponent
+// within ±22 (what parameter values almost always look like): the digits are an integer below
+// 2^53 and the power of ten is exact, so one IEEE multiplication or division rounds correctly and
+// gives the same double as from_chars (Clinger's fast path). False for anything else, which then
+// takes from_chars.
+bool parse_short_decimal(std::string_view t, Value* out) {
+  size_t i = t[0] == '-' ? 1 : 0;
+  uint64_t mantissa = 0;
+  int digits = 0;
+  int fraction_digits = 0;
+  bool in_fraction = false;
+  for (; i < t.size(); ++i) {
+    char c = t[i];
+    if (c == '.') {
+      in_fraction = true;
+      continue;
+    }
+    if (c == 'e' || c == 'E') {
+      break;
+    }
+    if (++digits > 15) {
+      return false;
+    }
+    mantissa = mantissa * 10 + static_cast<uint64_t>(c - '0');
+    fraction_digits += in_fraction ? 1 : 0;
+  }
+  int exponent = 0;
+  if (i < t.size()) {  // the exponent part, already validated by the caller
+    ++i;
+    bool negative = t[i] == '-';
+    if (t[i] == '+' || t[i] == '-') {
+      ++i;
+    }
+    if (t.size() - i > 3) {
+      return false;
+    }
+    for (; i < t.size(); ++i) {
+      exponent = exponent * 10 + (t[i] - '0');
+    }
+    exponent = negative ? -exponent : exponent;
+  }
+  exponent -= fraction_digits;
+  if (exponent < -22 || exponent > 22) {
+    return false;
+  }
+  double d = static_cast<double>(mantissa);
+  d = exponent < 0 ? d / kExactPowersOfTen[-exponent] : d * kExactPowersOfTen[exponent];
+  set_real(out, t[0] == '-' ? -d : d);
+  return true;
+}
+
 // A JSON number token: INTEGER if it is an integer literal within int64 range, else REAL (as rqlite
 // binds json.Number values). False if the token is not a valid JSON number.
 bool parse_json_number(std::string_view t, Value* out) {
@@ -107,6 +190,9 @@ bool parse_json_number(std::string_view t, Value* out) {
   if (i != t.size()) {
     return false;
   }
+  if (!integral && parse_short_decimal(t, out)) {
+    return true;
+  }
   const char* end = t.data() + t.size();
   if (integral && int_digits <= 18) {
     // Fits in int64 for sure: skip from_chars.
@@ -114,14 +200,14 @@ bool parse_json_number(std::string_view t, Value* out) {
     for (size_t k = int_start; k < int_start + int_digits; ++k) {
       v = v * 10 + (t[k] - '0');
     }
-    *out = Value::integer(t[0] == '-' ? -v : v);
+    set_integer(out, t[0] == '-' ? -v : v);
     return true;
   }
   if (integral) {
     int64_t v = 0;
     auto res = std::from_chars(t.data(), end, v);
     if (res.ec == std::errc() && res.ptr == end) {
-      *out = Value::integer(v);
+      set_integer(out, v);
       return true;
     }
   }
@@ -130,7 +216,7 @@ bool parse_json_number(std::string_view t, Value* out) {
   if (res.ec != std::errc() || res.ptr != end) {
     return false;  // e.g. 1e400: out of double range
   }
-  *out = Value::real(d);
+  set_real(out, d);
   return true;
 }
 
@@ -365,6 +451,322 @@ Result<Request> parse_padded(std::string_view body, size_t capacity, bool allow_
   return request;
 }
 
+// A single pass over the bytes for the shape nearly every body has: strictly valid JSON, an array
+// of SQL strings and [sql, params...] arrays whose parameters are numbers, strings (escapes other
+// than \u), booleans, nulls and objects of those. It accepts a subset of what the simdjson parser
+// accepts and builds the identical Request for it; on anything else (any error, \u escapes,
+// byte-array blobs, `[]`, bytes after the top-level array, ...) it returns false without deciding
+// anything, and parse_request() runs the simdjson parser, which owns every error message. It
+// skips simdjson's structural index, its per-value type dispatch and its unescaping copy of each
+// string. Reads stay below `end` except string scans, which may load up to 15 bytes past it (the
+// padding request.h requires).
+class FastParser {
+ public:
+  explicit FastParser(std::string_view body) : p_(body.data()), end_(body.data() + body.size()) {}
+
+  bool parse(Request* out);
+
+ private:
+  bool statement(Statement* out);
+  bool named(std::vector<Param>* out);
+  bool value(Value* out);
+  // At an opening quote: the string's bytes, unescaped into `*scratch` if it has escapes.
+  bool string(std::string_view* out, std::string* scratch);
+  bool string_into(std::string* out);
+  bool number(Value* out);
+  bool literal(std::string_view word);
+  // Sets non_ascii_ when a byte >= 0x80 comes before the returned position.
+  const char* next_special(const char* q);
+
+  char peek() const { return p_ < end_ ? *p_ : '\0'; }
+  void skip_whitespace() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) {
+      ++p_;
+    }
+  }
+  // After a container's element: true at ',' (consumed), false at the closer (not consumed);
+  // *ok = false for anything else.
+  bool comma_or_close(char closer, bool* ok) {
+    skip_whitespace();
+    char c = peek();
+    if (c == ',') {
+      ++p_;
+      skip_whitespace();
+      return true;
+    }
+    *ok = c == closer;
+    return false;
+  }
+
+  const char* p_;
+  const char* end_;
+  std::string unescaped_;
+  bool non_ascii_ = false;
+};
+
+bool FastParser::parse(Request* out) {
+  skip_whitespace();
+  if (peek() != '[') {
+    return false;
+  }
+  ++p_;
+  skip_whitespace();
+  if (peek() == ']') {
+    return false;  // `[]`: the simdjson path decides between "no statements" and allow_empty
+  }
+  const char* first = p_;
+  if (!statement(&out->statements.emplace_back())) {
+    return false;
+  }
+  // Bulk bodies repeat one statement shape: size the vector from the first statement's length
+  // (one allocation instead of a doubling series, each of which makes glibc consolidate its free
+  // lists), and give back what a short first statement over-reserved.
+  out->statements.reserve(static_cast<size_t>(end_ - first) / static_cast<size_t>(p_ - first + 1));
+  bool ok = true;
+  while (comma_or_close(']', &ok)) {
+    if (!statement(&out->statements.emplace_back())) {
+      return false;
+    }
+  }
+  if (!ok) {
+    return false;
+  }
+  if (out->statements.capacity() > 2 * out->statements.size() + 16) {
+    out->statements.shrink_to_fit();
+  }
+  ++p_;
+  skip_whitespace();
+  return p_ == end_;
+}
+
+bool FastParser::statement(Statement* out) {
+  if (peek() == '"') {
+    return string_into(&out->sql);
+  }
+  if (peek() != '[') {
+    return false;
+  }
+  ++p_;
+  skip_whitespace();
+  if (peek() != '"' || !string_into(&out->sql)) {
+    return false;
+  }
+  bool ok = true;
+  while (comma_or_close(']', &ok)) {
+    if (peek() == '{') {
+      if (!named(&out->params)) {
+        return false;
+      }
+      continue;
+    }
+    if (out->params.empty()) {
+      out->params.reserve(4);
+    }
+    if (!value(&out->params.emplace_back().value)) {
+      return false;
+    }
+  }
+  if (!ok) {
+    return false;
+  }
+  ++p_;
+  return true;
+}
+
+bool FastParser::named(std::vector<Param>* out) {
+  ++p_;  // '{'
+  skip_whitespace();
+  if (peek() == '}') {
+    ++p_;
+    return true;
+  }
+  bool ok = true;
+  do {
+    if (peek() != '"') {
+      return false;
+    }
+    Param& param = out->emplace_back();
+    if (!string_into(&param.name)) {
+      return false;
+    }
+    skip_whitespace();
+    if (peek() != ':') {
+      return false;
+    }
+    ++p_;
+    skip_whitespace();
+    if (!value(&param.value)) {
+      return false;
+    }
+  } while (comma_or_close('}', &ok));
+  if (!ok) {
+    return false;
+  }
+  ++p_;
+  return true;
+}
+
+bool FastParser::value(Value* out) {
+  switch (peek()) {
+    case '"': {
+      std::string_view s;
+      if (!string(&s, &unescaped_)) {
+        return false;
+      }
+      if (parse_hex_blob(s, &out->bytes)) {
+        out->type = Value::Type::kBlob;
+      } else {
+        out->type = Value::Type::kText;
+        out->bytes = std::string(s);
+      }
+      return true;
+    }
+    case 't':
+      set_integer(out, 1);
+      return literal("true");
+    case 'f':
+      set_integer(out, 0);
+      return literal("false");
+    case 'n':
+      set_null(out);
+      return literal("null");
+    default:
+      return number(out);
+  }
+}
+
+bool FastParser::literal(std::string_view word) {
+  if (static_cast<size_t>(end_ - p_) < word.size() ||
+      std::memcmp(p_, word.data(), word.size()) != 0) {
+    return false;
+  }
+  p_ += word.size();
+  return true;
+}
+
+bool FastParser::number(Value* out) {
+  const char* start = p_;
+  // Integers of up to 18 digits (no leading zero), the usual parameter, without a second pass.
+  const char* q = p_ + (peek() == '-' ? 1 : 0);
+  const char* digits = q;
+  int64_t v = 0;
+  while (q < end_ && q - digits < 18 && *q >= '0' && *q <= '9') {
+    v = v * 10 + (*q - '0');
+    ++q;
+  }
+  if (q != digits && (q - digits == 1 || *digits != '0') &&
+      (q == end_ || (*q != '.' && *q != 'e' && *q != 'E' && (*q < '0' || *q > '9')))) {
+    set_integer(out, *start == '-' ? -v : v);
+    p_ = q;
+    return true;
+  }
+  while (p_ < end_ && ((*p_ >= '0' && *p_ <= '9') || *p_ == '-' || *p_ == '+' || *p_ == '.' ||
+                       *p_ == 'e' || *p_ == 'E')) {
+    ++p_;
+  }
+  return p_ != start &&
+         parse_json_number(std::string_view(start, static_cast<size_t>(p_ - start)), out);
+}
+
+// The first byte at or after `q` that ends a plain run inside a string: '"', '\\' or a control
+// byte (which JSON forbids unescaped). May return a position at or past end_.
+const char* FastParser::next_special(const char* q) {
+#if defined(__SSE2__)
+  const __m128i kQuote = _mm_set1_epi8('"');
+  const __m128i kBackslash = _mm_set1_epi8('\\');
+  const __m128i kControlMax = _mm_set1_epi8(0x1F);
+  for (; q < end_; q += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    __m128i control = _mm_cmpeq_epi8(_mm_subs_epu8(v, kControlMax), _mm_setzero_si128());
+    __m128i special = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, kQuote), _mm_cmpeq_epi8(v, kBackslash)), control);
+    unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+    unsigned high = static_cast<unsigned>(_mm_movemask_epi8(v));
+    if (mask != 0) {
+      unsigned before = (mask & (0u - mask)) - 1;  // bits below the first special byte
+      non_ascii_ |= (high & before) != 0;
+      return q + __builtin_ctz(mask);
+    }
+    non_ascii_ |= high != 0;
+  }
+  return q;
+#else
+  while (q < end_ && *q != '"' && *q != '\\' && static_cast<unsigned char>(*q) >= 0x20) {
+    non_ascii_ |= static_cast<unsigned char>(*q) >= 0x80;
+    ++q;
+  }
+  return q;
+#endif
+}
+
+bool FastParser::string(std::string_view* out, std::string* scratch) {
+  const char* start = ++p_;  // past the opening quote
+  non_ascii_ = false;
+  const char* q = next_special(start);
+  if (q < end_ && *q == '"') {
+    *out = std::string_view(start, static_cast<size_t>(q - start));
+  } else {
+    if (q >= end_ || *q != '\\') {
+      return false;  // unterminated, or a control byte
+    }
+    scratch->assign(start, static_cast<size_t>(q - start));
+    while (q < end_ && *q == '\\') {
+      if (q + 1 >= end_) {
+        return false;
+      }
+      char c = 0;
+      switch (q[1]) {
+        case '"':
+        case '\\':
+        case '/':
+          c = q[1];
+          break;
+        case 'b':
+          c = '\b';
+          break;
+        case 'f':
+          c = '\f';
+          break;
+        case 'n':
+          c = '\n';
+          break;
+        case 'r':
+          c = '\r';
+          break;
+        case 't':
+          c = '\t';
+          break;
+        default:
+          return false;  // \u (surrogates and all) and invalid escapes: simdjson decides
+      }
+      scratch->push_back(c);
+      const char* run = q + 2;
+      q = next_special(run);
+      if (q >= end_) {
+        return false;
+      }
+      scratch->append(run, static_cast<size_t>(q - run));
+    }
+    if (q >= end_ || *q != '"') {
+      return false;
+    }
+    *out = *scratch;
+  }
+  p_ = q + 1;
+  // simdjson rejects invalid UTF-8 anywhere in the body; outside strings the grammar already
+  // refuses every non-ASCII byte.
+  return !non_ascii_ || simdjson::validate_utf8(out->data(), out->size());
+}
+
+bool FastParser::string_into(std::string* out) {
+  std::string_view s;
+  if (!string(&s, &unescaped_)) {
+    return false;
+  }
+  *out = std::string(s);  // construct-and-move: cheaper than assign() into an empty string
+  return true;
+}
+
 }  // namespace
 
 bool parse_hex_blob(std::string_view s, std::string* out) {
@@ -403,6 +805,14 @@ bool parse_hex_blob(std::string_view s, std::string* out) {
 }
 
 Result<Request> parse_request(std::string_view body, bool allow_empty) {
+  Request request;
+  if (FastParser(body).parse(&request)) {
+    return request;
+  }
+  return parse_request_reference(body, allow_empty);
+}
+
+Result<Request> parse_request_reference(std::string_view body, bool allow_empty) {
   Result<Request> result =
       parse_padded(body, body.size() + simdjson::SIMDJSON_PADDING, allow_empty);
   if (result.is_ok() || result.status().message() != "invalid JSON body") {
