@@ -88,92 +88,247 @@ size_t next_special(const unsigned char* p, size_t i, size_t n) {
       return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
     }
   }
-#endif
+  if (i < n) {
+    // The last 1-15 bytes: one more compare on a zero-padded copy (the zeros would match as
+    // control bytes, so only the real bytes' bits count).
+    alignas(16) unsigned char tail[16] = {};
+    size_t rest = n - i;
+    std::memcpy(tail, p + i, rest);
+    __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
+    __m128i special = _mm_or_si128(
+        _mm_or_si128(_mm_cmplt_epi8(v, kSpace), _mm_cmpeq_epi8(v, kQuote)),
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, kBackslash), _mm_cmpeq_epi8(v, kLt)),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, kGt), _mm_cmpeq_epi8(v, kAmp))));
+    unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(special)) & ((1u << rest) - 1);
+    return mask != 0 ? i + static_cast<size_t>(__builtin_ctz(mask)) : n;
+  }
+  return i;
+#else
   while (i < n && p[i] < 0x80 && kSafe.safe[p[i]]) {
     ++i;
   }
   return i;
+#endif
 }
 
-void append_ascii_escape(std::string* out, unsigned char b) {
-  switch (b) {
-    case '\\':
-    case '"':
-      out->push_back('\\');
-      out->push_back(static_cast<char>(b));
-      return;
-    case '\b':
-      out->append("\\b");
-      return;
-    case '\f':
-      out->append("\\f");
-      return;
-    case '\n':
-      out->append("\\n");
-      return;
-    case '\r':
-      out->append("\\r");
-      return;
-    case '\t':
-      out->append("\\t");
-      return;
-    default: {
-      char esc[6] = {'\\', 'u', '0', '0', kHex[b >> 4], kHex[b & 0xF]};
-      out->append(esc, sizeof(esc));
-      return;
+// next_special() over a copy whose bytes from n up to the next multiple of 16 are zero: whole
+// 16-byte compares only (a zero matches as a control byte, so a match at or past n means none).
+size_t next_special_padded(const unsigned char* p, size_t i, size_t n) {
+#if defined(__SSE2__)
+  const __m128i kSpace = _mm_set1_epi8(0x20);
+  const __m128i kQuote = _mm_set1_epi8('"');
+  const __m128i kBackslash = _mm_set1_epi8('\\');
+  const __m128i kLt = _mm_set1_epi8('<');
+  const __m128i kGt = _mm_set1_epi8('>');
+  const __m128i kAmp = _mm_set1_epi8('&');
+  for (; i < n; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    __m128i special = _mm_or_si128(
+        _mm_or_si128(_mm_cmplt_epi8(v, kSpace), _mm_cmpeq_epi8(v, kQuote)),
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, kBackslash), _mm_cmpeq_epi8(v, kLt)),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, kGt), _mm_cmpeq_epi8(v, kAmp))));
+    int mask = _mm_movemask_epi8(special);
+    if (mask != 0) {
+      size_t at = i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+      return at < n ? at : n;
     }
   }
+  return n;
+#else
+  return next_special(p, i, n);
+#endif
+}
+
+// Longest output for one input byte: "\u003c" for one ASCII byte, "\ufffd" for one invalid byte,
+// and no more than six for the 2-4 bytes of a valid sequence.
+constexpr size_t kEscapedMax = 6;
+
+// Writes what Go writes for the byte(s) at p[i] that next_special() stopped at (an escape, or a
+// valid UTF-8 sequence verbatim) to dst, at most kEscapedMax bytes; returns how many, and sets
+// *consumed to how many input bytes that covers.
+size_t write_special(const unsigned char* p, size_t i, size_t n, char* dst, size_t* consumed) {
+  unsigned char b = p[i];
+  if (b < 0x80) {
+    *consumed = 1;
+    if (kSafe.safe[b]) {
+      dst[0] = static_cast<char>(b);
+      return 1;
+    }
+    switch (b) {
+      case '\\':
+      case '"':
+        dst[0] = '\\';
+        dst[1] = static_cast<char>(b);
+        return 2;
+      case '\b':
+        std::memcpy(dst, "\\b", 2);
+        return 2;
+      case '\f':
+        std::memcpy(dst, "\\f", 2);
+        return 2;
+      case '\n':
+        std::memcpy(dst, "\\n", 2);
+        return 2;
+      case '\r':
+        std::memcpy(dst, "\\r", 2);
+        return 2;
+      case '\t':
+        std::memcpy(dst, "\\t", 2);
+        return 2;
+      default: {  // other control bytes, <, > and &
+        char esc[6] = {'\\', 'u', '0', '0', kHex[b >> 4], kHex[b & 0xF]};
+        std::memcpy(dst, esc, sizeof(esc));
+        return 6;
+      }
+    }
+  }
+  uint32_t rune = 0;
+  size_t len = utf8_sequence_length(p + i, n - i, &rune);
+  if (len == 0) {
+    *consumed = 1;
+    std::memcpy(dst, "\\ufffd", 6);
+    return 6;
+  }
+  *consumed = len;
+  if (rune == 0x2028 || rune == 0x2029) {
+    std::memcpy(dst, rune == 0x2028 ? "\\u2028" : "\\u2029", 6);
+    return 6;
+  }
+  std::memcpy(dst, p + i, len);
+  return len;
 }
 
 }  // namespace
 
 void JsonWriter::append_string(std::string* out, std::string_view s) {
+  append_string_after(out, '\0', s);
+}
+
+void JsonWriter::append_string_after(std::string* out, char prefix, std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
-  out->reserve(out->size() + n + 2);
+  // A short string (the usual cell) is escaped into a stack buffer and appended once: the
+  // std::string calls per run and per escape cost more than the copying.
+  constexpr size_t kShortMax = 128;
+  if (n <= kShortMax) {
+    char buf[kShortMax * kEscapedMax + 3];
+    size_t len = 0;
+    if (prefix != '\0') {
+      buf[len++] = prefix;
+    }
+    buf[len++] = '"';
+    alignas(16) unsigned char in[kShortMax + 16];
+    std::memcpy(in, p, n);
+    std::memset(in + n, 0, 16);
+    size_t i = 0;
+    for (;;) {
+      size_t j = next_special_padded(in, i, n);
+      std::memcpy(buf + len, in + i, j - i);
+      len += j - i;
+      if (j == n) {
+        break;
+      }
+      size_t consumed = 0;
+      len += write_special(in, j, n, buf + len, &consumed);
+      i = j + consumed;
+    }
+    buf[len++] = '"';
+    out->append(buf, len);
+    return;
+  }
+  out->reserve(out->size() + n + 3);
+  if (prefix != '\0') {
+    out->push_back(prefix);
+  }
   out->push_back('"');
-  size_t start = 0;
   size_t i = 0;
-  while (i < n) {
-    i = next_special(p, i, n);
-    if (i == n) {
+  for (;;) {
+    size_t j = next_special(p, i, n);
+    out->append(s.data() + i, j - i);
+    if (j == n) {
       break;
     }
-    unsigned char b = p[i];
-    if (b < 0x80) {
-      if (kSafe.safe[b]) {
-        ++i;
-        continue;
-      }
-      out->append(s.data() + start, i - start);
-      append_ascii_escape(out, b);
-      start = ++i;
-      continue;
-    }
-    uint32_t rune = 0;
-    size_t len = utf8_sequence_length(p + i, n - i, &rune);
-    if (len == 0) {
-      out->append(s.data() + start, i - start);
-      out->append("\\ufffd");
-      start = ++i;
-      continue;
-    }
-    if (rune == 0x2028 || rune == 0x2029) {
-      out->append(s.data() + start, i - start);
-      out->append(rune == 0x2028 ? "\\u2028" : "\\u2029");
-      i += len;
-      start = i;
-      continue;
-    }
-    i += len;
+    char escaped[kEscapedMax];
+    size_t consumed = 0;
+    out->append(escaped, write_special(p, j, n, escaped, &consumed));
+    i = j + consumed;
   }
-  out->append(s.data() + start, n - start);
   out->push_back('"');
 }
+
+namespace {
+
+constexpr double kPowersOfTen[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7};
+constexpr int kShortDecimalsMax = 7;
+constexpr double kExactIntegerMax = 9007199254740992.0;  // 2^53
+
+// Go's shortest 'f' form for doubles with at most seven decimals (prices, scores, counters), which
+// std::to_chars takes hundreds of instructions for. For k = 0, 1, ... the integer m nearest to
+// |v|·10^k is a candidate: m < 2^53 and 10^k are exact, so m / 10^k is one correctly rounded
+// division, the very double that parsing "m·10^-k" gives. The first k where m (and neither
+// neighbour) maps back to |v| is the shortest round-trip form, the one Go and to_chars print.
+// False (nothing written) when there is no such k or two candidates tie: to_chars decides.
+bool append_short_double(std::string* out, double v) {
+  double a = std::fabs(v);
+  if (a != 0 && a < 1e-6) {
+    return false;  // Go's exponent form
+  }
+  for (int k = 0; k <= kShortDecimalsMax; ++k) {
+    double p = kPowersOfTen[k];
+    double scaled = a * p;
+    if (scaled >= kExactIntegerMax - 1) {
+      return false;
+    }
+    double m = std::nearbyint(scaled);
+    if (m / p != a) {
+      continue;
+    }
+    if ((m > 0 && (m - 1) / p == a) || (m + 1) / p == a) {
+      return false;
+    }
+    auto digits_value = static_cast<uint64_t>(m);
+    if (k > 0 && digits_value % 10 == 0) {
+      return false;  // a shorter k would have matched: never expected, to_chars decides
+    }
+    char digits[24];
+    auto res = std::to_chars(digits, digits + sizeof(digits), digits_value);
+    auto n = static_cast<int>(res.ptr - digits);
+    char buf[40];
+    int len = 0;
+    if (std::signbit(v)) {
+      buf[len++] = '-';
+    }
+    if (n <= k) {  // 0.00ddd
+      buf[len++] = '0';
+      buf[len++] = '.';
+      for (int z = n; z < k; ++z) {
+        buf[len++] = '0';
+      }
+      std::memcpy(buf + len, digits, static_cast<size_t>(n));
+      len += n;
+    } else {
+      std::memcpy(buf + len, digits, static_cast<size_t>(n - k));
+      len += n - k;
+      if (k > 0) {
+        buf[len++] = '.';
+        std::memcpy(buf + len, digits + n - k, static_cast<size_t>(k));
+        len += k;
+      }
+    }
+    out->append(buf, static_cast<size_t>(len));
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 bool JsonWriter::append_double(std::string* out, double v) {
   if (!std::isfinite(v)) {
     return false;
+  }
+  if (append_short_double(out, v)) {
+    return true;
   }
   char buf[128];
   double abs = std::fabs(v);
@@ -197,26 +352,40 @@ void JsonWriter::newline_indent(int depth) {
 }
 
 void JsonWriter::before_value() {
-  if (after_key_) {
-    after_key_ = false;
-    return;
-  }
-  if (depth_ == 0) {
-    return;
-  }
-  if (has_items_[depth_]) {
-    out_->push_back(',');
-  }
-  has_items_[depth_] = true;
-  if (pretty_) {
-    newline_indent(depth_);
+  char sep = separator();
+  if (sep != '\0') {
+    out_->push_back(sep);
   }
 }
 
+char JsonWriter::separator() {
+  if (after_key_) {
+    after_key_ = false;
+    return '\0';
+  }
+  if (depth_ == 0) {
+    return '\0';
+  }
+  bool comma = has_items_[depth_];
+  has_items_[depth_] = true;
+  if (pretty_) {
+    if (comma) {
+      out_->push_back(',');
+    }
+    newline_indent(depth_);
+    return '\0';
+  }
+  return comma ? ',' : '\0';
+}
+
 void JsonWriter::open(char c) {
-  before_value();
+  char token[2] = {separator(), c};
   UQ_CHECK(depth_ < kMaxDepth, "JSON nesting deeper than %d", kMaxDepth);
-  out_->push_back(c);
+  if (token[0] != '\0') {
+    out_->append(token, 2);
+  } else {
+    out_->push_back(c);
+  }
   ++depth_;
   has_items_[depth_] = false;
 }
@@ -232,8 +401,7 @@ void JsonWriter::close(char c) {
 
 void JsonWriter::key(std::string_view k) {
   UQ_DCHECK(!after_key_, "two keys in a row");
-  before_value();
-  append_string(out_, k);
+  append_string_after(out_, separator(), k);
   if (pretty_) {
     out_->append(": ", 2);
   } else {
@@ -243,21 +411,28 @@ void JsonWriter::key(std::string_view k) {
 }
 
 void JsonWriter::value_string(std::string_view s) {
-  before_value();
-  append_string(out_, s);
+  append_string_after(out_, separator(), s);
 }
 
 void JsonWriter::value_int(int64_t v) {
-  before_value();
   char buf[24];
-  auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  char* p = buf;
+  char sep = separator();
+  if (sep != '\0') {
+    *p++ = sep;
+  }
+  auto res = std::to_chars(p, buf + sizeof(buf), v);
   out_->append(buf, static_cast<size_t>(res.ptr - buf));
 }
 
 void JsonWriter::value_uint(uint64_t v) {
-  before_value();
   char buf[24];
-  auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  char* p = buf;
+  char sep = separator();
+  if (sep != '\0') {
+    *p++ = sep;
+  }
+  auto res = std::to_chars(p, buf + sizeof(buf), v);
   out_->append(buf, static_cast<size_t>(res.ptr - buf));
 }
 

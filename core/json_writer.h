@@ -61,6 +61,8 @@ class JsonWriter {
 
   // Appends the Go encoding of `s` (with quotes) to `out`.
   static void append_string(std::string* out, std::string_view s);
+  // The same after `prefix` (nothing when '\0'): a separator written with the string.
+  static void append_string_after(std::string* out, char prefix, std::string_view s);
   // Appends Go's float64 encoding; false (nothing written) for NaN/±Inf.
   static bool append_double(std::string* out, double v);
 
@@ -71,6 +73,9 @@ class JsonWriter {
   void close(char c);
   // Separator and indentation before a value or key.
   void before_value();
+  // The same, except that in compact mode the separator (',' or '\0' for none) is returned for
+  // the caller to write together with its token.
+  char separator();
   void newline_indent(int depth);
 
   std::string* out_;
