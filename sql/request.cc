@@ -660,6 +660,23 @@ bool FastParser::number(Value* out) {
     p_ = q;
     return true;
   }
+  // d.ddd with at most 15 digits in all and no exponent: the short-decimal rule of
+  // parse_short_decimal() (one exact division) without scanning the token twice.
+  if (q < end_ && *q == '.' && q != digits && (q - digits == 1 || *digits != '0')) {
+    const char* fraction = q + 1;
+    const char* f = fraction;
+    auto mantissa = static_cast<uint64_t>(v);
+    for (auto count = q - digits; f < end_ && count < 15 && *f >= '0' && *f <= '9'; ++count) {
+      mantissa = mantissa * 10 + static_cast<uint64_t>(*f - '0');
+      ++f;
+    }
+    if (f != fraction && (f == end_ || (*f != 'e' && *f != 'E' && (*f < '0' || *f > '9')))) {
+      double d = static_cast<double>(mantissa) / kExactPowersOfTen[f - fraction];
+      set_real(out, *start == '-' ? -d : d);
+      p_ = f;
+      return true;
+    }
+  }
   while (p_ < end_ && ((*p_ >= '0' && *p_ <= '9') || *p_ == '-' || *p_ == '+' || *p_ == '.' ||
                        *p_ == 'e' || *p_ == 'E')) {
     ++p_;
