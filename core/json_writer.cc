@@ -410,6 +410,35 @@ void JsonWriter::key(std::string_view k) {
   after_key_ = true;
 }
 
+void JsonWriter::key_encoded(std::string_view quoted) {
+  UQ_DCHECK(!after_key_, "two keys in a row");
+  char sep = separator();
+  if (pretty_) {
+    out_->append(quoted);
+    out_->append(": ", 2);
+  } else {
+    // Separator, key and colon in one append for the usual short key.
+    char buf[128];
+    if (quoted.size() + 2 <= sizeof(buf)) {
+      size_t len = 0;
+      if (sep != '\0') {
+        buf[len++] = sep;
+      }
+      std::memcpy(buf + len, quoted.data(), quoted.size());
+      len += quoted.size();
+      buf[len++] = ':';
+      out_->append(buf, len);
+    } else {
+      if (sep != '\0') {
+        out_->push_back(sep);
+      }
+      out_->append(quoted);
+      out_->push_back(':');
+    }
+  }
+  after_key_ = true;
+}
+
 void JsonWriter::value_string(std::string_view s) {
   append_string_after(out_, separator(), s);
 }

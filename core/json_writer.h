@@ -31,6 +31,9 @@ class JsonWriter {
   void end_array() { close(']'); }
   // An object key; the next call writes its value.
   void key(std::string_view k);
+  // The same for a key already encoded by append_string() (quotes included), for keys written
+  // once per row, such as column names.
+  void key_encoded(std::string_view quoted);
 
   void value_string(std::string_view s);
   void value_int(int64_t v);

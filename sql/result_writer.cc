@@ -12,7 +12,8 @@ enum class Decl : uint8_t { kOther, kBoolean, kDate };
 
 struct Column {
   std::string name;
-  std::string type;  // declared (lower-cased) or inferred from the first row
+  std::string encoded_name;  // name as a JSON string, for associative rows' keys
+  std::string type;          // declared (lower-cased) or inferred from the first row
   Decl decl = Decl::kOther;
   bool text_like = false;  // BLOB cells render as strings
 };
@@ -63,6 +64,7 @@ std::vector<Column> describe_columns(sqlite3_stmt* stmt, bool has_row, bool qual
     }
     c.type = !decl.empty() ? decl : has_row ? inferred_type(sqlite3_column_type(stmt, i)) : "";
     c.text_like = is_text_type(c.type);
+    core::JsonWriter::append_string(&c.encoded_name, c.name);
   }
   return cols;
 }
@@ -85,12 +87,16 @@ std::vector<int> associative_order(const std::vector<Column>& cols) {
   return unique;
 }
 
-// Writes one cell; false (with *error) only for a timestamp Go cannot marshal.
+// Writes one cell; false (with *error) only for a timestamp Go cannot marshal. The cell is read
+// through its sqlite3_value: each sqlite3_column_*() call would enter and leave the connection's
+// mutex and check for a malloc failure, two or three times per cell. The value is used at once, on
+// the thread that owns the connection, before the next step.
 bool write_cell(core::JsonWriter* w, sqlite3_stmt* stmt, int i, const Column& col, bool blob_array,
                 std::string* scratch, RowsError* error) {
-  switch (sqlite3_column_type(stmt, i)) {
+  sqlite3_value* cell = sqlite3_column_value(stmt, i);
+  switch (sqlite3_value_type(cell)) {
     case SQLITE_INTEGER: {
-      int64_t v = sqlite3_column_int64(stmt, i);
+      int64_t v = sqlite3_value_int64(cell);
       if (col.decl == Decl::kBoolean) {
         w->value_bool(v > 0);
       } else if (col.decl == Decl::kDate) {
@@ -107,12 +113,11 @@ bool write_cell(core::JsonWriter* w, sqlite3_stmt* stmt, int i, const Column& co
       return true;
     }
     case SQLITE_FLOAT:
-      w->value_double(sqlite3_column_double(stmt, i));
+      w->value_double(sqlite3_value_double(cell));
       return true;
     case SQLITE_TEXT: {
-      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
-      std::string_view text(p != nullptr ? p : "",
-                            static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
+      const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(cell));
+      std::string_view text(p != nullptr ? p : "", static_cast<size_t>(sqlite3_value_bytes(cell)));
       if (col.decl == Decl::kDate) {
         scratch->clear();
         append_timestamp_from_text(scratch, text);
@@ -123,9 +128,8 @@ bool write_cell(core::JsonWriter* w, sqlite3_stmt* stmt, int i, const Column& co
       return true;
     }
     case SQLITE_BLOB: {
-      const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt, i));
-      std::string_view bytes(p != nullptr ? p : "",
-                             static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
+      const auto* p = static_cast<const char*>(sqlite3_value_blob(cell));
+      std::string_view bytes(p != nullptr ? p : "", static_cast<size_t>(sqlite3_value_bytes(cell)));
       if (col.text_like) {
         w->value_string(bytes);
       } else if (blob_array) {
@@ -167,7 +171,7 @@ int write_rows(core::JsonWriter* w, sqlite3_stmt* stmt, const std::vector<Column
     if (order != nullptr) {
       w->begin_object();
       for (int i : *order) {
-        w->key(cols[static_cast<size_t>(i)].name);
+        w->key_encoded(cols[static_cast<size_t>(i)].encoded_name);
         if (!write_cell(w, stmt, i, cols[static_cast<size_t>(i)], options.blob_array, &scratch,
                         error)) {
           return SQLITE_ERROR;

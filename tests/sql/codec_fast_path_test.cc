@@ -480,5 +480,28 @@ TEST(JsonWriterFastPath, SeparatorsIntsAndNestingInCompactForm) {
             "\"x\\u003c\",[],{},null,true],\"b\\u003c\":2.5}");
 }
 
+TEST(JsonWriterFastPath, KeyEncodedWritesWhatKeyWrites) {
+  const std::string keys[] = {"id", "", "a<b", "caf\xc3\xa9", std::string(200, 'k')};
+  for (bool pretty : {false, true}) {
+    std::string by_key;
+    std::string by_encoded;
+    core::JsonWriter a(&by_key, pretty);
+    core::JsonWriter b(&by_encoded, pretty);
+    a.begin_object();
+    b.begin_object();
+    for (const std::string& k : keys) {
+      a.key(k);
+      a.value_int(1);
+      std::string quoted;
+      core::JsonWriter::append_string(&quoted, k);
+      b.key_encoded(quoted);
+      b.value_int(1);
+    }
+    a.end_object();
+    b.end_object();
+    EXPECT_EQ(by_encoded, by_key) << "pretty " << pretty;
+  }
+}
+
 }  // namespace
 }  // namespace uq::sql
