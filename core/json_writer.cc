@@ -69,74 +69,65 @@ size_t utf8_sequence_length(const unsigned char* s, size_t n, uint32_t* rune) {
 // Index of the first byte at or after `i` that is not copied verbatim (control, quote, backslash,
 // <, >, & or non-ASCII), or n. Sixteen bytes per step where SSE2 is available: one signed compare
 // catches both control bytes and bytes >= 0x80.
-size_t next_special(const unsigned char* p, size_t i, size_t n) {
 #if defined(__SSE2__)
+// Bit k set = byte k of v is not copied verbatim (control, quote, backslash, <, >, & or >= 0x80:
+// one signed compare catches both control bytes and bytes >= 0x80).
+unsigned special_mask(__m128i v) {
   const __m128i kSpace = _mm_set1_epi8(0x20);
   const __m128i kQuote = _mm_set1_epi8('"');
   const __m128i kBackslash = _mm_set1_epi8('\\');
   const __m128i kLt = _mm_set1_epi8('<');
   const __m128i kGt = _mm_set1_epi8('>');
   const __m128i kAmp = _mm_set1_epi8('&');
+  __m128i special =
+      _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, kSpace), _mm_cmpeq_epi8(v, kQuote)),
+                   _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, kBackslash), _mm_cmpeq_epi8(v, kLt)),
+                                _mm_or_si128(_mm_cmpeq_epi8(v, kGt), _mm_cmpeq_epi8(v, kAmp))));
+  return static_cast<unsigned>(_mm_movemask_epi8(special));
+}
+#endif
+
+// Index of the first byte at or after `i` that is not copied verbatim, or n. Sixteen bytes per
+// compare; the last 4-15 bytes as two overlapping halves (8+8 or 4+4 bytes, loaded exactly: no
+// read past n and no store to forward), the last 1-3 one at a time.
+size_t next_special(const unsigned char* p, size_t i, size_t n) {
+#if defined(__SSE2__)
   for (; i + 16 <= n; i += 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    __m128i special = _mm_or_si128(
-        _mm_or_si128(_mm_cmplt_epi8(v, kSpace), _mm_cmpeq_epi8(v, kQuote)),
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, kBackslash), _mm_cmpeq_epi8(v, kLt)),
-                     _mm_or_si128(_mm_cmpeq_epi8(v, kGt), _mm_cmpeq_epi8(v, kAmp))));
-    int mask = _mm_movemask_epi8(special);
+    unsigned mask = special_mask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)));
     if (mask != 0) {
-      return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+      return i + static_cast<size_t>(__builtin_ctz(mask));
     }
   }
-  if (i < n) {
-    // The last 1-15 bytes: one more compare on a zero-padded copy (the zeros would match as
-    // control bytes, so only the real bytes' bits count).
-    alignas(16) unsigned char tail[16] = {};
-    size_t rest = n - i;
-    std::memcpy(tail, p + i, rest);
-    __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
-    __m128i special = _mm_or_si128(
-        _mm_or_si128(_mm_cmplt_epi8(v, kSpace), _mm_cmpeq_epi8(v, kQuote)),
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, kBackslash), _mm_cmpeq_epi8(v, kLt)),
-                     _mm_or_si128(_mm_cmpeq_epi8(v, kGt), _mm_cmpeq_epi8(v, kAmp))));
-    unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(special)) & ((1u << rest) - 1);
-    return mask != 0 ? i + static_cast<size_t>(__builtin_ctz(mask)) : n;
+  size_t rest = n - i;
+  if (rest >= 4) {
+    // Lanes 0-7 (or 0-3) hold bytes from i, lanes 8-15 (or 4-7) the bytes ending at n. If none of
+    // the first half is special, the first special byte is in the second half, whose lanes map
+    // to n - half + lane.
+    size_t half = rest >= 8 ? 8 : 4;
+    __m128i v;
+    if (half == 8) {
+      v = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + i)),
+                             _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + n - 8)));
+    } else {
+      uint32_t lo = 0;
+      uint32_t hi = 0;
+      std::memcpy(&lo, p + i, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      v = _mm_set_epi32(0x20202020, 0x20202020, static_cast<int>(hi), static_cast<int>(lo));
+    }
+    unsigned mask = special_mask(v);
+    unsigned first = mask & ((1u << half) - 1);
+    if (first != 0) {
+      return i + static_cast<size_t>(__builtin_ctz(first));
+    }
+    unsigned second = (mask >> half) & ((1u << half) - 1);
+    return second != 0 ? n - half + static_cast<size_t>(__builtin_ctz(second)) : n;
   }
-  return i;
-#else
+#endif
   while (i < n && p[i] < 0x80 && kSafe.safe[p[i]]) {
     ++i;
   }
   return i;
-#endif
-}
-
-// next_special() over a copy whose bytes from n up to the next multiple of 16 are zero: whole
-// 16-byte compares only (a zero matches as a control byte, so a match at or past n means none).
-size_t next_special_padded(const unsigned char* p, size_t i, size_t n) {
-#if defined(__SSE2__)
-  const __m128i kSpace = _mm_set1_epi8(0x20);
-  const __m128i kQuote = _mm_set1_epi8('"');
-  const __m128i kBackslash = _mm_set1_epi8('\\');
-  const __m128i kLt = _mm_set1_epi8('<');
-  const __m128i kGt = _mm_set1_epi8('>');
-  const __m128i kAmp = _mm_set1_epi8('&');
-  for (; i < n; i += 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    __m128i special = _mm_or_si128(
-        _mm_or_si128(_mm_cmplt_epi8(v, kSpace), _mm_cmpeq_epi8(v, kQuote)),
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, kBackslash), _mm_cmpeq_epi8(v, kLt)),
-                     _mm_or_si128(_mm_cmpeq_epi8(v, kGt), _mm_cmpeq_epi8(v, kAmp))));
-    int mask = _mm_movemask_epi8(special);
-    if (mask != 0) {
-      size_t at = i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-      return at < n ? at : n;
-    }
-  }
-  return n;
-#else
-  return next_special(p, i, n);
-#endif
 }
 
 // Longest output for one input byte: "\u003c" for one ASCII byte, "\ufffd" for one invalid byte,
@@ -217,19 +208,16 @@ void JsonWriter::append_string_after(std::string* out, char prefix, std::string_
       buf[len++] = prefix;
     }
     buf[len++] = '"';
-    alignas(16) unsigned char in[kShortMax + 16];
-    std::memcpy(in, p, n);
-    std::memset(in + n, 0, 16);
     size_t i = 0;
     for (;;) {
-      size_t j = next_special_padded(in, i, n);
-      std::memcpy(buf + len, in + i, j - i);
+      size_t j = next_special(p, i, n);
+      std::memcpy(buf + len, p + i, j - i);
       len += j - i;
       if (j == n) {
         break;
       }
       size_t consumed = 0;
-      len += write_special(in, j, n, buf + len, &consumed);
+      len += write_special(p, j, n, buf + len, &consumed);
       i = j + consumed;
     }
     buf[len++] = '"';
