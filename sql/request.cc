@@ -8,6 +8,7 @@
 #include <emmintrin.h>
 #endif
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <limits>
@@ -520,8 +521,11 @@ bool FastParser::parse(Request* out) {
   }
   // Bulk bodies repeat one statement shape: size the vector from the first statement's length
   // (one allocation instead of a doubling series, each of which makes glibc consolidate its free
-  // lists), and give back what a short first statement over-reserved.
-  out->statements.reserve(static_cast<size_t>(end_ - first) / static_cast<size_t>(p_ - first + 1));
+  // lists), and give back what a short first statement over-reserved. The guess never reserves
+  // more bytes than the body has, so a tiny first statement cannot multiply a large body's memory.
+  const auto body_size = static_cast<size_t>(end_ - first);
+  out->statements.reserve(
+      std::min(body_size / static_cast<size_t>(p_ - first + 1), body_size / sizeof(Statement)));
   bool ok = true;
   while (comma_or_close(']', &ok)) {
     if (!statement(&out->statements.emplace_back())) {
