@@ -20,7 +20,10 @@ constexpr int64_t kMaxAwaitedToPoll = 4;
 }  // namespace
 
 Reactor::Reactor(int index, const ReactorOptions& options)
-    : index_(index), options_(options), posted_(options.post_queue_capacity) {}
+    : index_(index),
+      options_(options),
+      posted_(options.post_queue_capacity),
+      poller_(std::chrono::microseconds(options.reply_spin_us)) {}
 
 Result<std::unique_ptr<Reactor>> Reactor::create(int index, const ReactorOptions& options) {
   std::unique_ptr<Reactor> reactor(new Reactor(index, options));
@@ -256,7 +259,7 @@ bool Reactor::poll_for_reply() {
   // Many replies outstanding (a busy node): they arrive in bursts that one eventfd wake-up
   // collects, and the CPU a poll burns is what the readers need. Poll for the last few only.
   int64_t awaited = awaited_replies_.load(std::memory_order_relaxed);
-  if (options_.reply_spin_us == 0 || awaited <= 0 || awaited > kMaxAwaitedToPoll) {
+  if (!poller_.enabled() || awaited > kMaxAwaitedToPoll || (awaited <= 0 && !expect_soon_)) {
     return false;
   }
   // What the loop prepared (a response's send) must not wait for the poll.
@@ -265,14 +268,15 @@ bool Reactor::poll_for_reply() {
   }
   polling_.store(true, std::memory_order_seq_cst);
   bool arrived = false;
-  spin_until(
-      [&] {
-        arrived = !posted_.empty() || io_uring_cq_ready(&ring_) > 0 ||
-                  (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_TASKRUN) != 0 ||
-                  stop_.load(std::memory_order_relaxed);
-        return arrived || awaited_replies_.load(std::memory_order_relaxed) <= 0;
-      },
-      std::chrono::microseconds(options_.reply_spin_us));
+  poller_.poll([&] {
+    arrived = !posted_.empty() || io_uring_cq_ready(&ring_) > 0 ||
+              (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_TASKRUN) != 0 ||
+              stop_.load(std::memory_order_relaxed);
+    return arrived || (!expect_soon_ && awaited_replies_.load(std::memory_order_relaxed) <= 0);
+  });
+  // What arrived may be the send of the answer that prompted expect_soon(), not the next request:
+  // keep expecting until a whole poll passes without work.
+  expect_soon_ = expect_soon_ && arrived;
   polling_.store(false, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_seq_cst);
   return arrived || !posted_.empty();

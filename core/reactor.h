@@ -23,6 +23,7 @@
 
 #include "core/completion.h"
 #include "core/mpsc_queue.h"
+#include "core/spin.h"
 #include "core/status.h"
 #include "core/uring_probe.h"
 
@@ -35,8 +36,7 @@ struct ReactorOptions {
   // environment variable UQ_URING_NO_MULTISHOT=1 does the same for every reactor).
   bool force_no_multishot = false;
   // While answers to expect_reply() are outstanding, the loop polls for them this long before it
-  // sleeps in io_uring_enter: on this kind of VM a sleeping thread costs tens of microseconds to
-  // wake, more than a point query takes to run. 0 = never poll.
+  // sleeps in io_uring_enter (core/spin.h says when it does not). 0 = never poll.
   unsigned reply_spin_us = 100;
 };
 
@@ -79,6 +79,10 @@ class Reactor {
   void expect_reply() { awaited_replies_.fetch_add(1, std::memory_order_relaxed); }
   // Any thread: post() for the answer an expect_reply() announced.
   bool post_reply(std::function<void()> fn);
+  // Owner thread: more work is likely within microseconds (a client was just sent a quick
+  // answer and may send its next request at once): idle turns poll the ring as they would for an
+  // awaited reply, unless many replies are outstanding, until one poll passes without work.
+  void expect_soon() { expect_soon_ = true; }
 
   // Owner thread: run fn once after delay (millisecond resolution). Ids are never reused.
   uint64_t add_timer(std::chrono::milliseconds delay, std::function<void()> fn);
@@ -111,7 +115,8 @@ class Reactor {
   int64_t next_timer_delay_ms();
   void wait_and_dispatch(int64_t timeout_ms);
   // Owner thread: polls the post queue and the ring for up to reply_spin_us while replies are
-  // awaited; true when something arrived (the loop then runs it without sleeping).
+  // awaited or after expect_soon(); true when something arrived (the loop then runs it without
+  // sleeping).
   bool poll_for_reply();
   static int64_t steady_now_ms();
 
@@ -129,6 +134,8 @@ class Reactor {
   std::atomic<int64_t> awaited_replies_{0};
   // True while the owner polls in poll_for_reply(): posters then skip the eventfd write.
   std::atomic<bool> polling_{false};
+  bool expect_soon_ = false;  // owner thread only
+  HandoffPoller poller_;      // owner thread only
   int64_t now_ms_ = 0;
 
   using TimerKey = std::pair<int64_t, uint64_t>;  // (deadline_ms, id)

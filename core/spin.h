@@ -1,16 +1,15 @@
-// core/spin.h — bounded busy-waiting for another thread's hand-off.
+// core/spin.h — bounded busy-waiting for another thread's hand-off, while it is nearly free.
 //
-// Owns: nothing; spin_until() is a free function any thread may call.
-// Guarantees: returns within `budget` (plus any time the scheduler gives to others); between polls
-// it pauses the CPU. For the first half of the budget it never yields (a thread woken meanwhile
-// preempts the poller anyway, and a yield to a busy neighbour costs a whole time slice); in the
-// second half it yields every few microseconds, so a long wait leaves the CPU to threads that are
-// ready to run on it (on two cores, often the very thread being waited for).
+// Owns: HandoffPoller, one thread's polling budget and back-off state.
+// Thread: each poller belongs to the one thread that calls poll().
 // Why: on virtual machines whose idle vCPUs halt, waking a sleeping thread costs tens of
-// microseconds; a short poll after a hand-off is cheaper when the answer is that close.
+// microseconds, more than a point query takes; a short poll after a hand-off is cheaper when the
+// answer is that close. It is not cheaper when the CPUs are busy: the poll then takes CPU from
+// threads that have work (the one being waited for among them).
+// Guarantees: poll() returns within its budget of wall time, or as soon as it notices it lost the
+// CPU (the clock jumped between two polls): the CPUs are then contended, and the poller stays off
+// for kBackoff, so under load it costs one short attempt per kBackoff and nothing more.
 #pragma once
-
-#include <sched.h>
 
 #include <chrono>
 
@@ -24,27 +23,49 @@ inline void cpu_relax() {
 #endif
 }
 
-// Polls ready() until it returns true (then true) or `budget` has passed (then false).
-template <typename Ready>
-bool spin_until(Ready&& ready, std::chrono::microseconds budget) {
-  auto start = std::chrono::steady_clock::now();
-  auto halfway = start + budget / 2;
-  auto deadline = start + budget;
-  for (unsigned turn = 1;; ++turn) {
-    if (ready()) {
-      return true;
+class HandoffPoller {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // A gap this long between two looks at the clock (normally a few microseconds apart) means
+  // the thread was descheduled.
+  static constexpr std::chrono::microseconds kDescheduled{30};
+  static constexpr std::chrono::milliseconds kBackoff{20};
+
+  explicit HandoffPoller(std::chrono::microseconds budget) : budget_(budget) {}
+
+  bool enabled() const { return budget_.count() > 0; }
+
+  // Polls ready() until it returns true (then true), the budget passes or the thread is seen to
+  // lose its CPU (then false). Returns false at once while backing off.
+  template <typename Ready>
+  bool poll(Ready&& ready) {
+    auto last = Clock::now();
+    if (last < resume_at_) {
+      return false;
     }
-    cpu_relax();
-    if (turn % 64 == 0) {
-      auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) {
-        return false;
+    auto deadline = last + budget_;
+    for (unsigned turn = 1;; ++turn) {
+      if (ready()) {
+        return true;
       }
-      if (now >= halfway) {
-        sched_yield();
+      cpu_relax();
+      if (turn % 64 == 0) {
+        auto now = Clock::now();
+        if (now - last > kDescheduled) {
+          resume_at_ = now + kBackoff;
+          return false;
+        }
+        if (now >= deadline) {
+          return false;
+        }
+        last = now;
       }
     }
   }
-}
+
+ private:
+  std::chrono::microseconds budget_;
+  Clock::time_point resume_at_{};
+};
 
 }  // namespace uq::core

@@ -427,9 +427,11 @@ bool Database::enqueue_read(ReadJob&& job) {
       return false;
     }
     read_queue_.push_back(std::move(job));
-    reads_queued_.store(read_queue_.size(), std::memory_order_relaxed);
   }
-  // A reader that polls for work (spin_for_reads) finds it without a futex wake-up. If it stops
+  // Counted after the unlock, so a polling reader that sees it finds read_mu_ free instead of
+  // sleeping on it (a futex wait and wake, the very cost the poll avoids).
+  reads_queued_.fetch_add(1, std::memory_order_seq_cst);
+  // A reader that polls for work (poll_for_reads) finds it without a futex wake-up. If it stops
   // polling meanwhile it takes read_mu_ before it waits, so it sees this job or, having stored
   // false before that, makes us see false here and notify.
   if (!reader_polling_.load(std::memory_order_seq_cst)) {
@@ -438,13 +440,12 @@ bool Database::enqueue_read(ReadJob&& job) {
   return true;
 }
 
-void Database::spin_for_reads() {
-  if (options_.reader_spin_us == 0 || reads_queued_.load(std::memory_order_relaxed) > 0 ||
+void Database::poll_for_reads(core::HandoffPoller* poller) {
+  if (!poller->enabled() || reads_queued_.load(std::memory_order_relaxed) > 0 ||
       reader_polling_.exchange(true, std::memory_order_seq_cst)) {
     return;  // work is waiting, polling is off, or another reader polls already
   }
-  core::spin_until([this] { return reads_queued_.load(std::memory_order_relaxed) > 0; },
-                   std::chrono::microseconds(options_.reader_spin_us));
+  poller->poll([this] { return reads_queued_.load(std::memory_order_relaxed) > 0; });
   reader_polling_.store(false, std::memory_order_seq_cst);
 }
 
@@ -493,10 +494,11 @@ void Database::apply_main() {
 
 void Database::reader_main(size_t reader) {
   std::vector<ReadJob> batch;
+  core::HandoffPoller poller(std::chrono::microseconds(options_.reader_spin_us));
   for (;;) {
     // A read that arrives within reader_spin_us of the last one (a client reading in a loop) is
     // picked up without a sleep and a wake-up, which on this kind of VM cost more than the read.
-    spin_for_reads();
+    poll_for_reads(&poller);
     Connection* conn = nullptr;
     {
       std::unique_lock<std::mutex> lock(read_mu_);
@@ -515,7 +517,7 @@ void Database::reader_main(size_t reader) {
         batch.push_back(std::move(read_queue_.front()));
         read_queue_.pop_front();
       }
-      reads_queued_.store(read_queue_.size(), std::memory_order_relaxed);
+      reads_queued_.fetch_sub(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
       if (!read_queue_.empty()) {
         read_cv_
             .notify_one();  // the rest is another reader's (enqueue_read may not have woken one)

@@ -37,6 +37,10 @@
 
 struct sqlite3;
 
+namespace uq::core {
+class HandoffPoller;
+}
+
 namespace uq::sql {
 
 class Connection;
@@ -169,7 +173,7 @@ class Database {
   void resume_readers();
   bool enqueue_read(ReadJob&& job);
   // Reader thread: polls up to reader_spin_us for a queued read, one reader at a time.
-  void spin_for_reads();
+  void poll_for_reads(core::HandoffPoller* poller);
   void reader_main(size_t reader);
   void run_read_job(Executor* exec, Connection* conn, ReadJob* job);
   void apply_main();
@@ -188,9 +192,10 @@ class Database {
   std::mutex read_mu_;
   std::condition_variable read_cv_;
   std::deque<ReadJob> read_queue_;  // guarded by read_mu_
-  // read_queue_.size(), written under read_mu_, read without it by a polling reader.
-  std::atomic<size_t> reads_queued_{0};
-  std::atomic<bool> reader_polling_{false};  // one reader at a time polls (spin_for_reads)
+  // About read_queue_.size() for a polling reader, read without read_mu_: enqueue_read adds after
+  // it unlocks, a reader subtracts under the lock, so it may lag (even dip below zero) briefly.
+  std::atomic<int64_t> reads_queued_{0};
+  std::atomic<bool> reader_polling_{false};  // one reader at a time polls (poll_for_reads)
   bool read_closing_ = false;                // guarded by read_mu_
   // A restore sets readers_paused_ and waits on readers_idle_cv_ until no reader runs a batch
   // (readers_busy_ == 0) before it closes their connections.

@@ -21,6 +21,7 @@ MALLOC = re.compile(r"^(__GI___libc_malloc|malloc|_int_malloc|_int_free|cfree|fr
 
 # (component, test over the chain: list of symbols, leaf first)
 RULES = [
+    ("polling for a hand-off (-handoff-poll)", lambda c: any(s.startswith(("uq::sql::Database::poll_for_reads", "uq::core::Reactor::poll_for_reply", "uq::core::HandoffPoller")) for s in c)),
     ("scheduler (blocking, switch)", lambda c: any(s in ("__schedule", "schedule", "finish_task_switch.isra.0", "io_cqring_wait") for s in c)),
     ("malloc/free", lambda c: any(MALLOC.match(s) for s in c[:3])),
     ("fcntl locks (SQLite)", lambda c: any("fcntl" in s for s in c)),
