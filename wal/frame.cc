@@ -2,6 +2,8 @@
 
 #include <zstd.h>
 
+#include <algorithm>
+
 #include "core/check.h"
 
 namespace uq::wal {
@@ -30,7 +32,10 @@ FrameHeader FrameEncoder::encode(std::span<const Entry* const> entries, std::vec
   h.first_term = entries.front()->term;
   h.last_term = entries.back()->term;
 
-  bool try_compress = raw_size >= compress_min_bytes_;
+  bool try_compress = raw_size >= compress_min_bytes_ && skip_left_ == 0;
+  if (raw_size >= compress_min_bytes_ && skip_left_ > 0) {
+    --skip_left_;
+  }
   // Raw entries go straight into the frame buffer when we will not compress; otherwise into raw_.
   std::vector<uint8_t>* raw_target = try_compress ? &raw_ : out;
   size_t base = try_compress ? 0 : kFrameHeaderSize;
@@ -51,7 +56,16 @@ FrameHeader FrameEncoder::encode(std::span<const Entry* const> entries, std::vec
   out->resize(kFrameHeaderSize + bound);
   size_t n = ZSTD_compressCCtx(cctx_, out->data() + kFrameHeaderSize, bound, raw_.data(), raw_size,
                                zstd_level_);
-  if (!ZSTD_isError(n) && n < raw_size) {
+  bool shrank = !ZSTD_isError(n) && n < raw_size;
+  // Saving under an eighth does not pay for zstd's time on the next batches (the disk writes
+  // whole pages either way): count it as futile, though this batch keeps what it saved.
+  if (shrank && n < raw_size - raw_size / 8) {
+    skip_next_ = 1;
+  } else {
+    skip_left_ = skip_next_;
+    skip_next_ = std::min(skip_next_ * 2, kMaxSkippedFrames);
+  }
+  if (shrank) {
     h.flags |= kFrameCompressed;
     h.stored_length = static_cast<uint32_t>(n);
     out->resize(kFrameHeaderSize + n);

@@ -386,5 +386,43 @@ TEST_F(LogTest, SmallBatchesStayRawAndLargeRepetitiveOnesCompress) {
   EXPECT_EQ(back, random);
 }
 
+// After a batch that zstd could not shrink, the next ones are stored raw without trying, for a
+// window that doubles up to kMaxSkippedFrames; the first batch that shrinks resets it.
+TEST_F(LogTest, CompressionIsNotRetriedOnEveryBatchOfIncompressiblePayloads) {
+  FrameEncoder encoder(512, 1);
+  std::vector<uint8_t> out;
+  auto repetitive = make_entries(1, 20, 1, 200, true);
+  std::vector<const Entry*> compressible;
+  for (auto& e : repetitive) {
+    compressible.push_back(&e);
+  }
+  auto random = make_entries(1, 1, 1, 2000, false);
+  std::vector<const Entry*> incompressible{&random[0]};
+  EXPECT_TRUE(encoder.encode(compressible, &out).compressed());
+  EXPECT_FALSE(encoder.encode(incompressible, &out).compressed());
+  EXPECT_FALSE(encoder.encode(compressible, &out).compressed());  // inside the window of 1
+  EXPECT_TRUE(encoder.encode(compressible, &out).compressed());   // tried, shrank: reset
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_FALSE(encoder.encode(incompressible, &out).compressed());
+  }
+  int raw_before_retry = 0;
+  while (!encoder.encode(compressible, &out).compressed()) {
+    ++raw_before_retry;
+    ASSERT_LE(raw_before_retry, static_cast<int>(FrameEncoder::kMaxSkippedFrames));
+  }
+  EXPECT_GT(raw_before_retry, 0);
+  // Every frame stays decodable whichever way it was stored.
+  FrameHeader h = encoder.encode(incompressible, &out);
+  h.synced_offset = 64;
+  encode_frame_header(h, out.data());
+  auto decoded = decode_frame(out.data(), out.size());
+  ASSERT_TRUE(decoded.is_ok());
+  FrameDecoder decoder;
+  std::vector<Entry> back;
+  ASSERT_TRUE(
+      decoder.decode(*decoded, out.data() + kFrameHeaderSize, 0, UINT64_MAX, &back).is_ok());
+  EXPECT_EQ(back, random);
+}
+
 }  // namespace
 }  // namespace uq::wal
