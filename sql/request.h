@@ -3,9 +3,9 @@
 // Owns: Request (statements with bound parameters) as rqlite's /db/execute, /db/query and
 // /db/request bodies describe it (spec §3.1, §3.2); parse_request() turns a JSON body into one (a
 // single pass for the common shape, else simdjson On-Demand), reporting errors with exactly
-// rqlite's messages; encode_request() /
-// decode_request() give a compact, versioned binary form for the Raft log. (The §3.10
-// disallowed-PRAGMA check is sql::rewrite::inspect(), which tokenizes every statement.)
+// rqlite's messages; encode_request() / decode_request() give a compact, versioned binary form
+// for the Raft log. (The §3.10 disallowed-PRAGMA check is sql::rewrite::inspect(), which
+// tokenizes every statement.)
 //
 // Thread: every function is pure and may be called from any thread (the parser keeps one
 // thread_local simdjson parser per thread). Errors leave no state behind.
