@@ -566,7 +566,7 @@ bool FastParser::statement(Statement* out) {
     if (out->params.empty()) {
       out->params.reserve(4);
     }
-    if (!value(&out->params.emplace_back().value)) {
+    if (!value(&out->params.emplace_back(Param{}).value)) {
       return false;
     }
   }
@@ -589,7 +589,7 @@ bool FastParser::named(std::vector<Param>* out) {
     if (peek() != '"') {
       return false;
     }
-    Param& param = out->emplace_back();
+    Param& param = out->emplace_back(Param{});
     if (!string_into(&param.name)) {
       return false;
     }
