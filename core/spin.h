@@ -6,11 +6,13 @@
 // microseconds, more than a point query takes; a short poll after a hand-off is cheaper when the
 // answer is that close. It is not cheaper when the CPUs are busy: the poll then takes CPU from
 // threads that have work (the one being waited for among them).
-// Guarantees: poll() returns within its budget of wall time, or as soon as it notices it lost the
-// CPU (the clock jumped between two polls): the CPUs are then contended, and the poller stays off
-// for kBackoff, so under load it costs one short attempt per kBackoff and nothing more.
+// Guarantees: poll() returns within its budget of wall time. It does not poll at all while the
+// process is told the CPUs are contended (set_cpus_contended: the server samples the kernel's CPU
+// pressure), and stops for kBackoff when it notices it lost its CPU (the clock jumped between
+// two polls by more than a time slice's worth).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 
 namespace uq::core {
@@ -28,17 +30,26 @@ class HandoffPoller {
   using Clock = std::chrono::steady_clock;
   // A gap this long between two looks at the clock (normally a few microseconds apart) means
   // the thread was descheduled.
-  static constexpr std::chrono::microseconds kDescheduled{30};
+  static constexpr std::chrono::microseconds kDescheduled{500};
   static constexpr std::chrono::milliseconds kBackoff{20};
 
   explicit HandoffPoller(std::chrono::microseconds budget) : budget_(budget) {}
 
   bool enabled() const { return budget_.count() > 0; }
 
+  // Any thread: while true, every poller in the process returns false at once.
+  static void set_cpus_contended(bool contended) {
+    cpus_contended_.store(contended, std::memory_order_relaxed);
+  }
+  static bool cpus_contended() { return cpus_contended_.load(std::memory_order_relaxed); }
+
   // Polls ready() until it returns true (then true), the budget passes or the thread is seen to
   // lose its CPU (then false). Returns false at once while backing off.
   template <typename Ready>
   bool poll(Ready&& ready) {
+    if (cpus_contended()) {
+      return false;
+    }
     auto last = Clock::now();
     if (last < resume_at_) {
       return false;
@@ -64,6 +75,7 @@ class HandoffPoller {
   }
 
  private:
+  static inline std::atomic<bool> cpus_contended_{false};
   std::chrono::microseconds budget_;
   Clock::time_point resume_at_{};
 };

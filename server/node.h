@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/cpu_pressure.h"
 #include "core/reactor.h"
 #include "core/status.h"
 #include "net/http_server.h"
@@ -83,6 +84,9 @@ class Node {
   };
   Status prepare_data_dir();
   Status start_reactor(int index);
+  // Raft core's reactor, every 100 ms: turns the read hand-off polling off while the CPUs are
+  // contended (core/spin.h), on again once they have been calm for a while.
+  void watch_cpu_pressure();
 
   Config config_;
   Counters counters_;
@@ -94,10 +98,11 @@ class Node {
   std::vector<ReactorSlot> reactors_;
   std::chrono::system_clock::time_point start_time_;
   uint16_t http_port_ = 0;
-  uint64_t reused_index_ = 0;
-  std::atomic<int64_t> last_backup_ns_{
-      0};  // the database kept from a clean shutdown holds this index
+  uint64_t reused_index_ = 0;  // the database kept from a clean shutdown holds this index
+  std::atomic<int64_t> last_backup_ns_{0};
   std::atomic<bool> shut_down_{false};
+  core::CpuPressure cpu_pressure_;  // raft core's reactor only
+  int64_t contended_until_ms_ = 0;  // raft core's reactor only
 };
 
 }  // namespace uq::server

@@ -20,7 +20,7 @@ TEST(HandoffPoller, ZeroBudgetIsDisabled) {
   EXPECT_TRUE(HandoffPoller(std::chrono::microseconds(1)).enabled());
 }
 
-// Losing the CPU mid-poll (here: a 2 ms sleep inside ready(), far past kDescheduled) means the
+// Losing the CPU mid-poll (here: a 2 ms sleep inside ready(), well past kDescheduled) means the
 // CPUs are contended: the poll gives up, and the next ones return false without polling at all.
 TEST(HandoffPoller, BacksOffAfterLosingTheCpu) {
   HandoffPoller poller(std::chrono::milliseconds(5));
@@ -39,6 +39,22 @@ TEST(HandoffPoller, BacksOffAfterLosingTheCpu) {
   }));
   EXPECT_EQ(calls, 0);
   std::this_thread::sleep_for(HandoffPoller::kBackoff + std::chrono::milliseconds(5));
+  EXPECT_TRUE(poller.poll([&] {
+    ++calls;
+    return true;
+  }));
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(HandoffPoller, DoesNotPollWhileTheCpusAreContended) {
+  HandoffPoller poller(std::chrono::milliseconds(5));
+  HandoffPoller::set_cpus_contended(true);
+  int calls = 0;
+  EXPECT_FALSE(poller.poll([&] {
+    ++calls;
+    return true;
+  }));
+  HandoffPoller::set_cpus_contended(false);
   EXPECT_TRUE(poller.poll([&] {
     ++calls;
     return true;
