@@ -1,11 +1,10 @@
 // sql/request.h — the data-API request model, its JSON parser and its Raft-log encoding.
 //
 // Owns: Request (statements with bound parameters) as rqlite's /db/execute, /db/query and
-// /db/request bodies describe it (spec §3.1, §3.2); parse_request() turns a JSON body into one (a
-// single pass for the common shape, else simdjson On-Demand), reporting errors with exactly
-// rqlite's messages; encode_request() / decode_request() give a compact, versioned binary form
-// for the Raft log. (The §3.10 disallowed-PRAGMA check is sql::rewrite::inspect(), which
-// tokenizes every statement.)
+// /db/request bodies describe it (spec §3.1, §3.2); parse_request() turns a JSON body into one with
+// simdjson On-Demand, reporting errors with exactly rqlite's messages; encode_request() /
+// decode_request() give a compact, versioned binary form for the Raft log. (The §3.10
+// disallowed-PRAGMA check is sql::rewrite::inspect(), which tokenizes every statement.)
 //
 // Thread: every function is pure and may be called from any thread (the parser keeps one
 // thread_local simdjson parser per thread). Errors leave no state behind.
@@ -61,10 +60,6 @@ struct Request {
 // "invalid request", "no statements" or "unsupported type <json type>". allow_empty accepts `[]`
 // (queued writes with wait).
 Result<Request> parse_request(std::string_view body, bool allow_empty = false);
-
-// The same through simdjson alone. parse_request() tries a single-pass parser for the common shape
-// first and falls back to this for everything else (and for every error); tests compare the two.
-Result<Request> parse_request_reference(std::string_view body, bool allow_empty = false);
 
 // One statement without parameters: text/plain bodies and GET /db/query?q=.
 Request request_from_sql(std::string_view sql);
