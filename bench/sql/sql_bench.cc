@@ -78,8 +78,8 @@ void BM_ParseRequestSingleStatement(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseRequestSingleStatement);
 
-// 1000 rows of (id, name, age, score, note) from an in-memory table, encoded as rqlite JSON.
-void BM_EncodeRows1000(benchmark::State& state) {
+// An in-memory database whose table foo holds 1000 rows of (id, name, age, score, note).
+sqlite3* open_rows1000_db() {
   sqlite3* db = nullptr;
   sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
   sqlite3_exec(db,
@@ -89,6 +89,12 @@ void BM_EncodeRows1000(benchmark::State& state) {
                "INSERT INTO foo SELECT x, 'name-' || x, x % 90, x * 1.25, "
                "'a note with <some> \"quotes\" ' || x FROM c;",
                nullptr, nullptr, nullptr);
+  return db;
+}
+
+// 1000 rows of (id, name, age, score, note) from an in-memory table, encoded as rqlite JSON.
+void BM_EncodeRows1000(benchmark::State& state) {
+  sqlite3* db = open_rows1000_db();
   sqlite3_stmt* stmt = nullptr;
   sqlite3_prepare_v2(db, "SELECT * FROM foo", -1, &stmt, nullptr);
   ExecOptions options;
@@ -122,15 +128,7 @@ void BM_EncodeRows1000Prefetched(benchmark::State& state) {
     double d;
     std::string text;
   };
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-  sqlite3_exec(db,
-               "CREATE TABLE foo (id INTEGER PRIMARY KEY, name TEXT, age INTEGER, score REAL, "
-               "note TEXT);"
-               "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000) "
-               "INSERT INTO foo SELECT x, 'name-' || x, x % 90, x * 1.25, "
-               "'a note with <some> \"quotes\" ' || x FROM c;",
-               nullptr, nullptr, nullptr);
+  sqlite3* db = open_rows1000_db();
   sqlite3_stmt* stmt = nullptr;
   sqlite3_prepare_v2(db, "SELECT * FROM foo", -1, &stmt, nullptr);
   const int columns = sqlite3_column_count(stmt);
