@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Cluster test 1: a single node is a one-member cluster: restarts (SIGTERM and SIGKILL) keep every
-acknowledged write, /status names the node itself as leader, and every read level answers the
-exact bodies rqlite gives."""
+acknowledged write, /status names the node itself as leader, every read level answers the
+exact bodies rqlite gives, and reads right after writes see them whether the read hand-offs poll
+(-handoff-poll) or sleep."""
 import os
+import random
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -74,6 +77,24 @@ class SingleNode(unittest.TestCase):
                                         "&q=SELECT%20name%20FROM%20foo%20WHERE%20id%3D2")
                     self.assertEqual(r.text, '{"results":[{"columns":["name"],"types":["text"],'
                                              '"values":[["declan"]]}]}')
+
+    def test_each_read_right_after_a_write_sees_it_whether_hand_offs_poll_or_sleep(self):
+        # Gaps around the 100 us poll budget: a reply or request that lands while the other
+        # side polls skips its wake-up, one that lands later must still wake it.
+        rng = random.Random(11)
+        for flags in ([], ["-handoff-poll", "0"], ["-handoff-poll", "20us"]):
+            with self.subTest(flags=flags), harness.Cluster("single") as c:
+                node = c.start_node(1, extra_flags=flags).wait_ready()
+                r = node.execute(CREATE)
+                self.assertEqual(r.status, 200)
+                for i in range(1, 121):
+                    r = node.execute([f'INSERT INTO foo(name) VALUES("n{i}")'])
+                    self.assertEqual(r.text, '{"results":[{"last_insert_id":%d,'
+                                             '"rows_affected":1}]}' % i)
+                    time.sleep(rng.choice([0, 0, 0.00005, 0.0002, 0.002]))
+                    r = node.client.get("/db/query?level=none&q=SELECT%20count(*)%20FROM%20foo")
+                    self.assertEqual(r.text, '{"results":[{"columns":["count(*)"],'
+                                             '"types":["integer"],"values":[[%d]]}]}' % i)
 
 
 if __name__ == "__main__":
