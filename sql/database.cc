@@ -519,8 +519,8 @@ void Database::reader_main(size_t reader) {
       }
       reads_queued_.fetch_sub(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
       if (!read_queue_.empty()) {
-        read_cv_
-            .notify_one();  // the rest is another reader's (enqueue_read may not have woken one)
+        // The rest is another reader's, and enqueue_read may not have woken one.
+        read_cv_.notify_one();
       }
     }
     Executor exec(conn);
