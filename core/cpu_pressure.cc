@@ -48,4 +48,14 @@ double CpuPressure::sample() {
   return share;
 }
 
+bool ContentionSwitch::update(double share, int64_t now_ms) {
+  if (share >= kContended) {
+    contended_ = true;
+    hold_until_ms_ = now_ms + kHoldMs;
+  } else if (share >= 0 && share < kCalm && now_ms >= hold_until_ms_) {
+    contended_ = false;
+  }
+  return contended_;
+}
+
 }  // namespace uq::core

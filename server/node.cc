@@ -116,21 +116,10 @@ Status Node::start_reactor(int index) {
 void Node::watch_cpu_pressure() {
   // Polling for a hand-off pays only while a CPU would otherwise sit idle. Measured on two
   // vCPUs: a serial reader with polling keeps some runnable thread waiting 25% of the time, c=64
-  // point queries 76% (where polling cost 17% of the throughput); with two busy loops beside a
-  // serial reader, 63%. Off at once, on again only after kHold of calm: the polling itself adds
-  // to the pressure, and with two busy loops the switch flapped every 100 ms and polled half the
-  // time.
-  constexpr double kContended = 0.50;
-  constexpr double kCalm = 0.35;
-  constexpr int64_t kHoldMs = 5000;
-  int64_t now = reactors_[0].reactor->now_ms();
-  double share = cpu_pressure_.sample();
-  if (share >= kContended) {
-    core::HandoffPoller::set_cpus_contended(true);
-    contended_until_ms_ = now + kHoldMs;
-  } else if (share >= 0 && share < kCalm && now >= contended_until_ms_) {
-    core::HandoffPoller::set_cpus_contended(false);
-  }
+  // point queries 76% (where polling cost 17% of the throughput), a serial reader beside two
+  // busy loops 63%: ContentionSwitch's thresholds sit between those.
+  core::HandoffPoller::set_cpus_contended(
+      contention_.update(cpu_pressure_.sample(), reactors_[0].reactor->now_ms()));
   reactors_[0].reactor->add_timer(std::chrono::milliseconds(100), [this] { watch_cpu_pressure(); });
 }
 

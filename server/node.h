@@ -101,8 +101,8 @@ class Node {
   uint64_t reused_index_ = 0;  // the database kept from a clean shutdown holds this index
   std::atomic<int64_t> last_backup_ns_{0};
   std::atomic<bool> shut_down_{false};
-  core::CpuPressure cpu_pressure_;  // raft core's reactor only
-  int64_t contended_until_ms_ = 0;  // raft core's reactor only
+  core::CpuPressure cpu_pressure_;     // raft core's reactor only
+  core::ContentionSwitch contention_;  // raft core's reactor only
 };
 
 }  // namespace uq::server

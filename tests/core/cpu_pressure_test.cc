@@ -29,5 +29,20 @@ TEST(CpuPressure, FirstSampleIsUnknownAndLaterOnesAreAShare) {
   EXPECT_TRUE(share == -1 || (share >= 0 && share <= 1)) << share;
 }
 
+TEST(ContentionSwitch, TurnsOnAtOnceAndOffOnlyAfterTheHoldAndACalmSample) {
+  ContentionSwitch s;
+  EXPECT_FALSE(s.update(-1, 0));    // unknown: stays as it was
+  EXPECT_FALSE(s.update(0.49, 0));  // below the threshold
+  EXPECT_TRUE(s.update(0.50, 100));
+  EXPECT_TRUE(s.update(0.0, 200));  // calm, but within the hold
+  EXPECT_TRUE(s.update(0.0, 100 + ContentionSwitch::kHoldMs - 1));
+  EXPECT_TRUE(s.update(0.40, 100 + ContentionSwitch::kHoldMs));  // held long enough, not calm
+  EXPECT_TRUE(s.update(-1, 100 + ContentionSwitch::kHoldMs));
+  EXPECT_FALSE(s.update(0.34, 100 + ContentionSwitch::kHoldMs));
+  EXPECT_FALSE(s.update(0.45, 200 + ContentionSwitch::kHoldMs));  // between: the decision stands
+  EXPECT_TRUE(s.update(0.9, 300 + ContentionSwitch::kHoldMs));
+  EXPECT_TRUE(s.update(0.0, 400 + ContentionSwitch::kHoldMs));  // a new hold from the last peak
+}
+
 }  // namespace
 }  // namespace uq::core
