@@ -4,11 +4,13 @@
 #include <cstdio>
 
 #include "core/log.h"
+#include "core/malloc_config.h"
 #include "server/config.h"
 #include "server/node.h"
 #include "sql/connection.h"
 
 int main(int argc, char** argv) {
+  uq::core::configure_malloc();
   // Before anything can open SQLite (a start-up check may): its allocation statistics stay off.
   uq::sql::configure_sqlite();
   auto parsed = uq::server::parse_config(argc, argv);
