@@ -73,9 +73,9 @@ bool HttpApi::prepare_statements(const QueryParams& params, bool rewrite, bool h
   rewrite_options.time = rewrite && !noparse && !params.has("norwtime");
   bool rewriting = rewrite_options.random || rewrite_options.time;
   double now = rewriting ? sql::rewrite::julian_day_now() : 0;
-  options->force_query.assign(request->statements.size(), false);
-  for (size_t i = 0; i < request->statements.size(); ++i) {
-    sql::Statement& statement = request->statements[i];
+  options->force_query.assign(request->statements().size(), false);
+  for (size_t i = 0; i < request->statements().size(); ++i) {
+    const sql::Statement& statement = request->statements()[i];
     // The PRAGMA check runs even with noparse: it guards the node, not the statement's meaning.
     sql::rewrite::Inspection inspection = sql::rewrite::inspect(statement.sql);
     if (inspection.disallowed_pragma) {
@@ -86,7 +86,7 @@ bool HttpApi::prepare_statements(const QueryParams& params, bool rewrite, bool h
       auto rewritten =
           sql::rewrite::rewrite(statement.sql, rewrite_options, next_random, nullptr, now);
       if (rewritten.changed) {
-        statement.sql = std::move(rewritten.sql);
+        request->set_sql(i, rewritten.sql);
       }
     }
   }
@@ -109,7 +109,7 @@ std::optional<sql::Request> HttpApi::read_statements(const Call& call, BodyForm 
     }
     request = std::move(*parsed);
   }
-  node_.counters().add("http", counter, static_cast<int64_t>(request->statements.size()));
+  node_.counters().add("http", counter, static_cast<int64_t>(request->statements().size()));
   return request;
 }
 
@@ -462,8 +462,8 @@ void HttpApi::handle_sql(const Call& call) {
       reply_text_error(call.responder, 400, parsed.status().message());
       return;
     }
-    for (sql::Statement& statement : parsed->statements) {
-      statements.push_back(std::move(statement.sql));
+    for (const sql::Statement& statement : parsed->statements()) {
+      statements.emplace_back(statement.sql);
     }
   }
   sql::rewrite::Options options;

@@ -92,9 +92,7 @@ void WriteQueue::flusher_main() {
 void WriteQueue::run_batch(std::vector<Item>&& items) {
   sql::Request combined;
   for (Item& item : items) {
-    for (sql::Statement& statement : item.request.statements) {
-      combined.statements.push_back(std::move(statement));
-    }
+    combined.append(item.request);
   }
   uint64_t last_sequence = items.back().sequence;
   std::mutex done_mu;
@@ -115,10 +113,10 @@ void WriteQueue::run_batch(std::vector<Item>&& items) {
     done = true;
     done_cv.notify_one();
   };
-  if (combined.statements.empty()) {
+  if (combined.statements().empty()) {
     on_applied(sql::Response{});
   }
-  while (!combined.statements.empty()) {
+  while (!combined.statements().empty()) {
     sql::ExecOptions options;
     options.transaction = transaction_;
     std::promise<sql::Response> answer;

@@ -43,12 +43,12 @@ bool must_run_alone(const Request& request, const ExecOptions& options) {
   if (options.rollback_on_error || options.db_timeout.count() > 0) {
     return true;
   }
-  return std::any_of(request.statements.begin(), request.statements.end(),
+  return std::any_of(request.statements().begin(), request.statements().end(),
                      [](const Statement& s) { return needs_autocommit(s.sql); });
 }
 
 bool all_read_only(Connection* conn, const Request& request) {
-  for (const Statement& stmt : request.statements) {
+  for (const Statement& stmt : request.statements()) {
     std::string_view rest = stmt.sql;
     while (!rest.empty()) {
       sqlite3_stmt* s = nullptr;

@@ -33,8 +33,7 @@ int bind_value(sqlite3_stmt* s, int index, const Value& v) {
 // Binds as the Go driver does for each statement of a string: the statement consumes the next
 // sqlite3_bind_parameter_count() arguments (too few is an error); unnamed ones among them bind by
 // position, and every named argument binds to :name, @name and $name wherever those exist.
-bool bind_params(sqlite3_stmt* s, const std::vector<Param>& params, size_t* start,
-                 std::string* err) {
+bool bind_params(sqlite3_stmt* s, std::span<const Param> params, size_t* start, std::string* err) {
   size_t want = static_cast<size_t>(sqlite3_bind_parameter_count(s));
   size_t have = params.size() - *start;
   if (have < want) {
@@ -247,8 +246,8 @@ void Executor::run_read(Kind kind, const Request& request, const ExecOptions& op
                         core::JsonWriter* w) {
   if (shared_read_) {
     bool alone = options.transaction;
-    for (size_t i = 0; i < request.statements.size() && !alone; ++i) {
-      alone = needs_autocommit(request.statements[i].sql);
+    for (size_t i = 0; i < request.statements().size() && !alone; ++i) {
+      alone = needs_autocommit(request.statements()[i].sql);
     }
     if (alone) {
       end_shared_read();
@@ -260,7 +259,7 @@ void Executor::run_read(Kind kind, const Request& request, const ExecOptions& op
   }
   bool txn = options.transaction && conn_->exec("BEGIN") == SQLITE_OK;
   ErrorStyle prepare_style = kind == Kind::kRequest ? ErrorStyle::kPlain : ErrorStyle::kQuery;
-  for (const Statement& stmt : request.statements) {
+  for (const Statement& stmt : request.statements()) {
     if (stmt.sql.empty()) {
       continue;
     }
@@ -293,7 +292,7 @@ Executor::WriteOutcome Executor::run_write(Kind kind, const Request& request,
   }
   if (kind == Kind::kQuery) {
     // A read that goes through the log (level=strong): query semantics on the write connection.
-    for (const Statement& stmt : request.statements) {
+    for (const Statement& stmt : request.statements()) {
       if (!stmt.sql.empty()) {
         StatementRun run(conn_, stmt, options, /*read=*/true, ErrorStyle::kQuery, w);
         run_query_statement(&run);
@@ -309,8 +308,8 @@ Executor::WriteOutcome Executor::run_write(Kind kind, const Request& request,
       options.transaction && conn_->exec(grouped ? "SAVEPOINT uq_request" : "BEGIN") == SQLITE_OK;
   bool failed = false;
   WriteOutcome outcome = WriteOutcome::kDone;
-  for (size_t i = 0; i < request.statements.size(); ++i) {
-    const Statement& stmt = request.statements[i];
+  for (size_t i = 0; i < request.statements().size(); ++i) {
+    const Statement& stmt = request.statements()[i];
     if (stmt.sql.empty()) {
       continue;
     }

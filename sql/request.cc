@@ -4,9 +4,13 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <new>
+#include <type_traits>
 
 namespace uq::sql {
 namespace {
@@ -67,22 +71,6 @@ Status shape_error(std::string_view body, std::string message) {
   return error(Code::kInvalidArgument, std::move(message));
 }
 
-// Value::integer() and friends build a temporary and move-assign it (string and all); these set
-// the fields in place, as the same factory would have left them.
-void set_integer(Value* v, int64_t i) {
-  v->type = Value::Type::kInteger;
-  v->i = i;
-  v->d = 0;
-  v->bytes.clear();
-}
-
-void set_real(Value* v, double d) {
-  v->type = Value::Type::kReal;
-  v->i = 0;
-  v->d = d;
-  v->bytes.clear();
-}
-
 // Exact powers of ten: every one up to 1e22 is representable in a double.
 constexpr double kExactPowersOfTen[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                         1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
@@ -135,7 +123,7 @@ bool parse_short_decimal(std::string_view t, Value* out) {
   }
   double d = static_cast<double>(mantissa);
   d = exponent < 0 ? d / kExactPowersOfTen[-exponent] : d * kExactPowersOfTen[exponent];
-  set_real(out, t[0] == '-' ? -d : d);
+  *out = Value::real(t[0] == '-' ? -d : d);
   return true;
 }
 
@@ -189,14 +177,14 @@ bool parse_json_number(std::string_view t, Value* out) {
     for (size_t k = int_start; k < int_start + int_digits; ++k) {
       v = v * 10 + (t[k] - '0');
     }
-    set_integer(out, t[0] == '-' ? -v : v);
+    *out = Value::integer(t[0] == '-' ? -v : v);
     return true;
   }
   if (integral) {
     int64_t v = 0;
     auto res = std::from_chars(t.data(), end, v);
     if (res.ec == std::errc() && res.ptr == end) {
-      set_integer(out, v);
+      *out = Value::integer(v);
       return true;
     }
   }
@@ -205,8 +193,45 @@ bool parse_json_number(std::string_view t, Value* out) {
   if (res.ec != std::errc() || res.ptr != end) {
     return false;  // e.g. 1e400: out of double range
   }
-  set_real(out, d);
+  *out = Value::real(d);
   return true;
+}
+
+// rqlite's hex-blob string form `x'..'` / `X'..'` (surrounding whitespace allowed, an even number
+// of hex digits): decodes it to `out` (room for s.size() / 2 bytes; it may be s.data() itself, as
+// every digit pair is read before its byte is written) and returns the byte count, or npos if `s`
+// is not of that form.
+size_t decode_hex_blob(std::string_view s, char* out) {
+  // Fast reject: the form starts with x/X after optional whitespace.
+  if (s.size() < 3 || (s[0] != 'x' && s[0] != 'X' && s[0] != ' ' && s[0] != '\t' && s[0] != '\n' &&
+                       s[0] != '\r' && s[0] != '\v' && s[0] != '\f')) {
+    return std::string_view::npos;
+  }
+  auto is_space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+  };
+  while (!s.empty() && is_space(s.front())) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && is_space(s.back())) {
+    s.remove_suffix(1);
+  }
+  if (s.size() < 3 || (s[0] != 'x' && s[0] != 'X') || s[1] != '\'' || s.back() != '\'') {
+    return std::string_view::npos;
+  }
+  std::string_view hex = s.substr(2, s.size() - 3);
+  if (hex.size() % 2 != 0) {
+    return std::string_view::npos;
+  }
+  for (char c : hex) {
+    if (hex_digit_value(c) < 0) {
+      return std::string_view::npos;
+    }
+  }
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    out[i / 2] = static_cast<char>(hex_digit_value(hex[i]) * 16 + hex_digit_value(hex[i + 1]));
+  }
+  return hex.size() / 2;
 }
 
 const char* json_type_name(od::json_type t) {
@@ -226,29 +251,43 @@ const char* json_type_name(od::json_type t) {
   }
 }
 
+// Parses a body from the request's own padded copy of it. Strings are taken where they lie in the
+// copy; one with escapes is unescaped by simdjson and written back over its own escaped form, which
+// is never shorter and which the forward-only iteration never reads again. Either kind then ends
+// with a NUL where its closing quote was, or before: iteration steps from structural character to
+// structural character and never looks at a closing quote again.
 class BodyParser {
  public:
-  explicit BodyParser(std::string_view body) : body_(body) {}
+  // `original` is the body as received (error paths re-read it, as the copy gets rewritten);
+  // `copy` is the request's copy simdjson iterates.
+  BodyParser(std::string_view original, char* copy, Request* out)
+      : original_(original), copy_(copy), out_(out) {}
 
-  Status parse_document(od::document& doc, bool allow_empty, Request* out);
+  Status parse_document(od::document& doc, bool allow_empty);
 
  private:
-  Status parse_statement_array(od::value element, Statement* out);
+  Status parse_statement_array(od::value element);
   Status parse_scalar_or_blob(od::value v, od::json_type t, Value* out);
+  Status parse_string(od::value v, std::string_view* out);
   Status parse_number(od::value v, Value* out);
   Status parse_byte_array(od::value v, Value* out);
-  Status parse_named(od::value v, std::vector<Param>* out);
+  Status parse_named(od::value v);
 
-  std::string_view body_;
+  // The writable byte of the copy that simdjson shows as `p`.
+  char* writable(const char* p) const { return copy_ + (p - copy_); }
+
+  std::string_view original_;
+  char* copy_;
+  Request* out_;
 };
 
-Status BodyParser::parse_document(od::document& doc, bool allow_empty, Request* out) {
+Status BodyParser::parse_document(od::document& doc, bool allow_empty) {
   od::json_type type;
   if (doc.type().get(type) != simdjson::SUCCESS) {
     return invalid_json();
   }
   if (type != od::json_type::array) {
-    return shape_error(body_, "invalid request");
+    return shape_error(original_, "invalid request");
   }
   od::array array;
   size_t count = 0;
@@ -256,7 +295,7 @@ Status BodyParser::parse_document(od::document& doc, bool allow_empty, Request* 
       array.count_elements().get(count) != simdjson::SUCCESS) {
     return invalid_json();
   }
-  out->statements.reserve(count);
+  out_->reserve_statements(count);
   for (auto element_result : array) {
     od::value element;
     od::json_type element_type;
@@ -264,30 +303,28 @@ Status BodyParser::parse_document(od::document& doc, bool allow_empty, Request* 
         element.type().get(element_type) != simdjson::SUCCESS) {
       return invalid_json();
     }
-    Statement& stmt = out->statements.emplace_back();
     if (element_type == od::json_type::string) {
       std::string_view sql;
-      if (element.get_string().get(sql) != simdjson::SUCCESS) {
-        return invalid_json();
-      }
-      stmt.sql.assign(sql);
+      UQ_RETURN_IF_ERROR(parse_string(element, &sql));
+      out_->end_statement(sql);
     } else if (element_type == od::json_type::array) {
-      UQ_RETURN_IF_ERROR(parse_statement_array(element, &stmt));
+      UQ_RETURN_IF_ERROR(parse_statement_array(element));
     } else {
-      return shape_error(body_, "invalid request");
+      return shape_error(original_, "invalid request");
     }
   }
-  if (out->statements.empty() && !allow_empty) {
+  if (out_->statements().empty() && !allow_empty) {
     return error(Code::kInvalidArgument, "no statements");
   }
   return Status::ok();
 }
 
-Status BodyParser::parse_statement_array(od::value element, Statement* out) {
+Status BodyParser::parse_statement_array(od::value element) {
   od::array array;
   if (element.get_array().get(array) != simdjson::SUCCESS) {
     return invalid_json();
   }
+  std::string_view sql;
   bool first = true;
   for (auto item_result : array) {
     od::value item;
@@ -297,53 +334,77 @@ Status BodyParser::parse_statement_array(od::value element, Statement* out) {
     }
     if (first) {
       first = false;
-      std::string_view sql;
       if (type != od::json_type::string) {
-        return shape_error(body_, "invalid request");
+        return shape_error(original_, "invalid request");
       }
-      if (item.get_string().get(sql) != simdjson::SUCCESS) {
-        return invalid_json();
-      }
-      out->sql.assign(sql);
+      UQ_RETURN_IF_ERROR(parse_string(item, &sql));
       continue;
     }
     if (type == od::json_type::object) {
-      UQ_RETURN_IF_ERROR(parse_named(item, &out->params));
+      UQ_RETURN_IF_ERROR(parse_named(item));
       continue;
     }
-    if (out->params.empty()) {
-      out->params.reserve(4);
-    }
-    Param& param = out->params.emplace_back();
-    UQ_RETURN_IF_ERROR(parse_scalar_or_blob(item, type, &param.value));
+    UQ_RETURN_IF_ERROR(parse_scalar_or_blob(item, type, &out_->add_param().value));
   }
   if (first) {
-    return shape_error(body_, "invalid request");  // [[]]
+    return shape_error(original_, "invalid request");  // [[]]
   }
+  out_->end_statement(sql);
   return Status::ok();
 }
 
-Status BodyParser::parse_named(od::value v, std::vector<Param>* out) {
+Status BodyParser::parse_named(od::value v) {
   od::object object;
   if (v.get_object().get(object) != simdjson::SUCCESS) {
     return invalid_json();
   }
   for (auto field : object) {
+    od::raw_json_string raw_key;
     std::string_view key;
     od::value value;
     od::json_type type;
-    if (field.unescaped_key().get(key) != simdjson::SUCCESS ||
+    if (field.key().get(raw_key) != simdjson::SUCCESS ||
+        field.unescaped_key().get(key) != simdjson::SUCCESS ||
         field.value().get(value) != simdjson::SUCCESS ||
         value.type().get(type) != simdjson::SUCCESS) {
       return invalid_json();
     }
     if (type == od::json_type::object) {
-      return shape_error(body_, "unsupported type object");
+      return shape_error(original_, "unsupported type object");
     }
-    Param& param = out->emplace_back();
-    param.name.assign(key);
+    // simdjson unescaped the key into its own buffer; it goes back over the key's quoted form.
+    char* at = writable(raw_key.raw());
+    std::memcpy(at, key.data(), key.size());
+    Param& param = out_->add_param();
+    param.name = std::string_view(at, key.size());
     UQ_RETURN_IF_ERROR(parse_scalar_or_blob(value, type, &param.value));
   }
+  return Status::ok();
+}
+
+Status BodyParser::parse_string(od::value v, std::string_view* out) {
+  std::string_view token = v.raw_json_token();  // the quoted string and any whitespace after it
+  while (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
+         token.back() == '\t') {
+    token.remove_suffix(1);
+  }
+  // Stage 1 has already checked the whole body's UTF-8 and that no string holds a raw control
+  // character, so a string without a backslash is its bytes between the quotes.
+  // Either way a NUL goes where the closing quote was or before it (Statement::sql's guarantee).
+  char* at = writable(token.data() + 1);
+  if (token.size() >= 2 && token.back() == '"' &&
+      std::memchr(at, '\\', token.size() - 2) == nullptr) {
+    at[token.size() - 2] = '\0';
+    *out = std::string_view(at, token.size() - 2);
+    return Status::ok();
+  }
+  std::string_view unescaped;
+  if (v.get_string().get(unescaped) != simdjson::SUCCESS) {
+    return invalid_json();
+  }
+  std::memcpy(at, unescaped.data(), unescaped.size());
+  at[unescaped.size()] = '\0';
+  *out = std::string_view(at, unescaped.size());
   return Status::ok();
 }
 
@@ -353,15 +414,10 @@ Status BodyParser::parse_scalar_or_blob(od::value v, od::json_type t, Value* out
       return parse_number(v, out);
     case od::json_type::string: {
       std::string_view s;
-      if (v.get_string().get(s) != simdjson::SUCCESS) {
-        return invalid_json();
-      }
-      if (parse_hex_blob(s, &out->bytes)) {
-        out->type = Value::Type::kBlob;
-      } else {
-        out->type = Value::Type::kText;
-        out->bytes.assign(s);
-      }
+      UQ_RETURN_IF_ERROR(parse_string(v, &s));
+      char* at = writable(s.data());
+      size_t n = decode_hex_blob(s, at);
+      *out = n == std::string_view::npos ? Value::text(s) : Value::blob(std::string_view(at, n));
       return Status::ok();
     }
     case od::json_type::boolean: {
@@ -383,7 +439,7 @@ Status BodyParser::parse_scalar_or_blob(od::value v, od::json_type t, Value* out
     case od::json_type::array:
       return parse_byte_array(v, out);
     default:
-      return shape_error(body_, std::string("unsupported type ") + json_type_name(t));
+      return shape_error(original_, std::string("unsupported type ") + json_type_name(t));
   }
 }
 
@@ -404,8 +460,7 @@ Status BodyParser::parse_byte_array(od::value v, Value* out) {
   if (v.get_array().get(array) != simdjson::SUCCESS) {
     return invalid_json();
   }
-  out->type = Value::Type::kBlob;
-  out->bytes.clear();
+  std::string bytes;
   for (auto item_result : array) {
     od::value item;
     od::json_type type;
@@ -413,27 +468,38 @@ Status BodyParser::parse_byte_array(od::value v, Value* out) {
       return invalid_json();
     }
     if (type != od::json_type::number) {
-      return shape_error(body_, "unsupported type array");
+      return shape_error(original_, "unsupported type array");
     }
     Value number;
     UQ_RETURN_IF_ERROR(parse_number(item, &number));
     if (number.type != Value::Type::kInteger || number.i < 0 || number.i > 255) {
-      return shape_error(body_, "unsupported type array");
+      return shape_error(original_, "unsupported type array");
     }
-    out->bytes.push_back(static_cast<char>(number.i));
+    bytes.push_back(static_cast<char>(number.i));
   }
+  // Rare enough for a block of its own.
+  char* at = bytes.empty() ? nullptr : out_->own(bytes.size());
+  if (at != nullptr) {
+    std::memcpy(at, bytes.data(), bytes.size());
+  }
+  *out = Value::blob(std::string_view(at, bytes.size()));
   return Status::ok();
 }
 
-Result<Request> parse_padded(std::string_view body, size_t capacity, bool allow_empty) {
+// Parses body[0, length) from a padded copy the request keeps.
+Result<Request> parse_copy(std::string_view body, size_t length, bool allow_empty) {
+  Request request;
+  char* copy = request.own(length + simdjson::SIMDJSON_PADDING);
+  std::memcpy(copy, body.data(), length);
+  std::memset(copy + length, 0, simdjson::SIMDJSON_PADDING);
   thread_local od::parser parser;
   od::document doc;
-  if (parser.iterate(body.data(), body.size(), capacity).get(doc) != simdjson::SUCCESS) {
+  if (parser.iterate(copy, length, length + simdjson::SIMDJSON_PADDING).get(doc) !=
+      simdjson::SUCCESS) {
     return invalid_json();
   }
-  Request request;
-  BodyParser body_parser(body);
-  Status status = body_parser.parse_document(doc, allow_empty, &request);
+  BodyParser body_parser(body.substr(0, length), copy, &request);
+  Status status = body_parser.parse_document(doc, allow_empty);
   if (!status.is_ok()) {
     return status;
   }
@@ -442,61 +508,127 @@ Result<Request> parse_padded(std::string_view body, size_t capacity, bool allow_
 
 }  // namespace
 
-bool parse_hex_blob(std::string_view s, std::string* out) {
-  // Fast reject: the form starts with x/X after optional whitespace.
-  if (s.size() < 3 || (s[0] != 'x' && s[0] != 'X' && s[0] != ' ' && s[0] != '\t' && s[0] != '\n' &&
-                       s[0] != '\r' && s[0] != '\v' && s[0] != '\f')) {
-    return false;
-  }
-  auto is_space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-  };
-  while (!s.empty() && is_space(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_space(s.back())) {
-    s.remove_suffix(1);
-  }
-  if (s.size() < 3 || (s[0] != 'x' && s[0] != 'X') || s[1] != '\'' || s.back() != '\'') {
-    return false;
-  }
-  std::string_view hex = s.substr(2, s.size() - 3);
-  if (hex.size() % 2 != 0) {
-    return false;
-  }
-  for (char c : hex) {
-    if (hex_digit_value(c) < 0) {
-      return false;
-    }
-  }
-  out->clear();
-  out->reserve(hex.size() / 2);
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    out->push_back(static_cast<char>(hex_digit_value(hex[i]) * 16 + hex_digit_value(hex[i + 1])));
-  }
-  return true;
-}
-
 Result<Request> parse_request(std::string_view body, bool allow_empty) {
-  Result<Request> result =
-      parse_padded(body, body.size() + simdjson::SIMDJSON_PADDING, allow_empty);
+  Result<Request> result = parse_copy(body, body.size(), allow_empty);
   if (result.is_ok() || result.status().message() != "invalid JSON body") {
     return result;
   }
   // simdjson indexes the whole buffer up front, so garbage after the top-level array (which rqlite
-  // never reads) can fail the parse: retry on the top-level value alone. The bytes after it stay
-  // readable, so the padding requirement still holds.
+  // never reads) can fail the parse: retry on the top-level value alone.
   size_t end = find_top_level_end(body);
   if (end == std::string_view::npos || end == body.size()) {
     return result;
   }
-  return parse_padded(body.substr(0, end), body.size() + simdjson::SIMDJSON_PADDING, allow_empty);
+  return parse_copy(body, end, allow_empty);
 }
 
 Request request_from_sql(std::string_view sql) {
   Request request;
-  request.statements.emplace_back().sql.assign(sql);
+  request.add(sql);
   return request;
+}
+
+Request& Request::operator=(const Request& other) {
+  if (this != &other) {
+    *this = Request(other);
+  }
+  return *this;
+}
+
+// Parameter blocks are raw storage whose objects are never destroyed, and are copied bytewise.
+static_assert(std::is_trivially_destructible_v<Param> && std::is_trivially_copyable_v<Param>);
+
+char* Request::own(size_t size) {
+  if (first_block_ == nullptr) {
+    constexpr size_t kParamBytes = kFirstParams * sizeof(Param);
+    first_block_ = std::make_unique_for_overwrite<char[]>(kParamBytes + size);
+    if (params_ == nullptr) {
+      params_ = reinterpret_cast<Param*>(first_block_.get());  // new[] aligns for any Param
+      params_capacity_ = kFirstParams;
+    }
+    return first_block_.get() + kParamBytes;
+  }
+  blocks_.push_back(std::make_unique_for_overwrite<char[]>(size));
+  return blocks_.back().get();
+}
+
+Param& Request::add_param() {
+  if (params_used_ == params_capacity_) {
+    size_t open = params_used_ - open_params_;
+    size_t capacity =
+        std::max(std::min<size_t>(1024, std::max<size_t>(16, params_capacity_ * 2)), open * 2);
+    blocks_.push_back(std::make_unique_for_overwrite<char[]>(capacity * sizeof(Param)));
+    Param* block = reinterpret_cast<Param*>(blocks_.back().get());
+    std::uninitialized_copy(params_ + open_params_, params_ + params_used_, block);
+    params_ = block;
+    params_used_ = open;
+    params_capacity_ = capacity;
+    open_params_ = 0;
+  }
+  return *new (params_ + params_used_++) Param();
+}
+
+void Request::end_statement(std::string_view sql) {
+  std::span<const Param> params;
+  if (open_params_ < params_used_) {
+    params = {params_ + open_params_, params_used_ - open_params_};
+  }
+  statements_.push_back(Statement{sql, params});
+  open_params_ = params_used_;
+}
+
+void Request::add(std::string_view sql, std::span<const Param> params) {
+  Request one;
+  one.statements_.push_back(Statement{sql, params});
+  append(one);
+}
+
+void Request::append(const Request& other) {
+  if (&other == this) {
+    append(Request(other));
+    return;
+  }
+  size_t bytes = 0;
+  for (const Statement& statement : other.statements_) {
+    bytes += statement.sql.size() + 1;
+    for (const Param& param : statement.params) {
+      bytes += param.name.size() + param.value.bytes.size();
+    }
+  }
+  char* at = bytes == 0 ? nullptr : own(bytes);
+  auto copy_sql = [&at](std::string_view s) {
+    std::memcpy(at, s.data(), s.size());
+    at[s.size()] = '\0';
+    std::string_view copied(at, s.size());
+    at += s.size() + 1;
+    return copied;
+  };
+  auto copy = [&at](std::string_view s) {
+    if (s.empty()) {
+      return std::string_view();
+    }
+    std::memcpy(at, s.data(), s.size());
+    std::string_view copied(at, s.size());
+    at += s.size();
+    return copied;
+  };
+  statements_.reserve(statements_.size() + other.statements_.size());
+  for (const Statement& statement : other.statements_) {
+    for (const Param& param : statement.params) {
+      Param& added = add_param();
+      added.name = copy(param.name);
+      added.value = param.value;
+      added.value.bytes = copy(param.value.bytes);
+    }
+    end_statement(copy_sql(statement.sql));
+  }
+}
+
+void Request::set_sql(size_t i, std::string_view sql) {
+  char* at = own(sql.size() + 1);
+  std::memcpy(at, sql.data(), sql.size());
+  at[sql.size()] = '\0';
+  statements_[i].sql = std::string_view(at, sql.size());
 }
 
 }  // namespace uq::sql

@@ -74,8 +74,8 @@ Status corrupt(const char* what) {
 std::string encode_request(const Request& request) {
   std::string out;
   out.push_back(static_cast<char>(kVersion));
-  core::put_varint(&out, request.statements.size());
-  for (const Statement& stmt : request.statements) {
+  core::put_varint(&out, request.statements().size());
+  for (const Statement& stmt : request.statements()) {
     core::put_bytes_varint(&out, stmt.sql);
     core::put_varint(&out, stmt.params.size());
     for (const Param& p : stmt.params) {
@@ -97,21 +97,29 @@ Result<Request> decode_request(std::string_view bytes) {
   if (!r.ok() || count > r.remaining() / 2) {
     return corrupt("bad statement count");
   }
+  // The statements view a copy of the encoding the request keeps.
   Request request;
-  request.statements.resize(count);
-  for (Statement& stmt : request.statements) {
-    stmt.sql = r.bytes_varint();
+  char* copy = request.own(r.remaining());
+  std::memcpy(copy, r.rest().data(), r.remaining());
+  r = Reader(std::string_view(copy, r.remaining()));
+  request.reserve_statements(count);
+  for (uint64_t s = 0; s < count; ++s) {
+    std::string_view sql = r.bytes_varint();
     uint64_t params = r.varint();
     if (!r.ok() || params > r.remaining() / 2) {
       return corrupt("bad statement");
     }
-    stmt.params.resize(params);
-    for (Param& p : stmt.params) {
+    // The byte after the text starts the parameter count, read just now: it becomes the NUL
+    // Statement::sql guarantees.
+    copy[sql.data() + sql.size() - copy] = '\0';
+    for (uint64_t k = 0; k < params; ++k) {
+      Param& p = request.add_param();
       p.name = r.bytes_varint();
       if (!r.ok() || !decode_value(&r, &p.value)) {
         return corrupt("bad parameter");
       }
     }
+    request.end_statement(sql);
   }
   if (r.remaining() != 0) {
     return corrupt("trailing bytes");

@@ -28,11 +28,11 @@ double parsed_double(const std::string& token) {
   std::string body = padded("[[\"x\", " + token + "]]");
   auto r = parse_request(std::string_view(body.data(), body.size() - 64));
   EXPECT_TRUE(r.is_ok()) << token;
-  if (!r.is_ok() || r->statements[0].params.size() != 1) {
+  if (!r.is_ok() || r->statements()[0].params.size() != 1) {
     return std::numeric_limits<double>::quiet_NaN();
   }
-  EXPECT_EQ(r->statements[0].params[0].value.type, Value::Type::kReal) << token;
-  return r->statements[0].params[0].value.d;
+  EXPECT_EQ(r->statements()[0].params[0].value.type, Value::Type::kReal) << token;
+  return r->statements()[0].params[0].value.d;
 }
 
 // Short decimals take an exact multiply/divide; it must round exactly as from_chars does.

@@ -1,7 +1,11 @@
 // Request parsing (§3.1, §3.2), the Raft-log codec and the disallowed-PRAGMA check (§3.10).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "sql/command.h"
 #include "sql/request.h"
@@ -69,25 +73,25 @@ TEST(ParseRequest, UnsupportedParameterTypes) {
 TEST(ParseRequest, EmptyArrayAllowedForQueuedWait) {
   auto r = parse("[]", /*allow_empty=*/true);
   ASSERT_TRUE(r.is_ok());
-  EXPECT_TRUE(r->statements.empty());
+  EXPECT_TRUE(r->statements().empty());
 }
 
 TEST(ParseRequest, BytesAfterTopLevelArrayAreIgnored) {
   auto r = parse(R"j(["SELECT 1"] trailing "garbage)j");
   ASSERT_TRUE(r.is_ok()) << r.status().message();
-  ASSERT_EQ(r->statements.size(), 1u);
-  EXPECT_EQ(r->statements[0].sql, "SELECT 1");
+  ASSERT_EQ(r->statements().size(), 1u);
+  EXPECT_EQ(r->statements()[0].sql, "SELECT 1");
 }
 
 TEST(ParseRequest, StringsArraysAndMixedForms) {
   auto r = parse(R"j(["CREATE TABLE t (a)", ["INSERT INTO t VALUES(?)", "x"], ["SELECT 1"]])j");
   ASSERT_TRUE(r.is_ok());
-  ASSERT_EQ(r->statements.size(), 3u);
-  EXPECT_EQ(r->statements[0].sql, "CREATE TABLE t (a)");
-  EXPECT_TRUE(r->statements[0].params.empty());
-  ASSERT_EQ(r->statements[1].params.size(), 1u);
-  EXPECT_EQ(r->statements[1].params[0].value, Value::text("x"));
-  EXPECT_TRUE(r->statements[2].params.empty());
+  ASSERT_EQ(r->statements().size(), 3u);
+  EXPECT_EQ(r->statements()[0].sql, "CREATE TABLE t (a)");
+  EXPECT_TRUE(r->statements()[0].params.empty());
+  ASSERT_EQ(r->statements()[1].params.size(), 1u);
+  EXPECT_EQ(r->statements()[1].params[0].value, Value::text("x"));
+  EXPECT_TRUE(r->statements()[2].params.empty());
 }
 
 TEST(ParseRequest, ParameterTypeMapping) {
@@ -96,7 +100,7 @@ TEST(ParseRequest, ParameterTypeMapping) {
            "fiona", "x'4142'", " X'00ff' ", "x''", "x'4'", "x'zz'", true, false, null, [1, 2, 255], [],
            "a\"b\\c\u00e9"]])j");
   ASSERT_TRUE(r.is_ok()) << r.status().message();
-  const auto& p = r->statements[0].params;
+  const auto& p = r->statements()[0].params;
   ASSERT_EQ(p.size(), 20u);
   EXPECT_EQ(p[0].value, Value::integer(20));
   EXPECT_EQ(p[1].value, Value::integer(-7));
@@ -127,7 +131,7 @@ TEST(ParseRequest, NamedAndPositionalMix) {
   auto r =
       parse(R"j([["INSERT INTO foo VALUES(:name, ?, @age)", {"name": "fiona", "age": 20}, 7]])j");
   ASSERT_TRUE(r.is_ok());
-  const auto& p = r->statements[0].params;
+  const auto& p = r->statements()[0].params;
   ASSERT_EQ(p.size(), 3u);
   EXPECT_EQ(p[0].name, "name");
   EXPECT_EQ(p[0].value, Value::text("fiona"));
@@ -137,23 +141,159 @@ TEST(ParseRequest, NamedAndPositionalMix) {
   EXPECT_EQ(p[2].value, Value::integer(7));
 }
 
+TEST(ParseRequest, EscapedStringsKeysAndHexBlobsComeOutUnescaped) {
+  auto r = parse(
+      R"j([["SELECT \"a\\nb\" AS \u0078, :k\u0065y", {"k\u0065y": "t\tab", "x": "x\u002741\u0027"},
+           "  x'6869'  ", "\u0000"]])j");
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  const Statement& s = r->statements()[0];
+  EXPECT_EQ(s.sql, "SELECT \"a\\nb\" AS x, :key");
+  ASSERT_EQ(s.params.size(), 4u);
+  EXPECT_EQ(s.params[0].name, "key");
+  EXPECT_EQ(s.params[0].value, Value::text("t\tab"));
+  EXPECT_EQ(s.params[1].name, "x");
+  EXPECT_EQ(s.params[1].value, Value::blob("A"));
+  EXPECT_EQ(s.params[2].value, Value::blob("hi"));
+  EXPECT_EQ(s.params[3].value, Value::text(std::string_view("\0", 1)));
+}
+
+TEST(ParseRequest, RawControlCharactersInStringsAreInvalidJson) {
+  // Go rejects them; simdjson's first stage does too, before any string is looked at.
+  EXPECT_EQ(parse_error("[\"SELECT\x01 1\"]"), "invalid JSON body");
+  EXPECT_EQ(parse_error("[[\"SELECT ?\", \"a\nb\"]]"), "invalid JSON body");
+  EXPECT_EQ(parse_error("[[\"SELECT :a\", {\"a\x1f\": 1}]]"), "invalid JSON body");
+}
+
+// The request keeps its own copy of the body: the buffer it came from may be reused at once.
+TEST(ParseRequest, OutlivesTheBodyItWasParsedFrom) {
+  std::string body =
+      R"j([["INSERT INTO t VALUES(?, :n)", "some text", {"n": "x'00ff'"}], "SELECT \"q\""])j";
+  body.append(64, '\0');
+  auto r = parse_request(std::string_view(body.data(), body.size() - 64));
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  std::fill(body.begin(), body.end(), 'Z');
+  body = std::string(body.size() * 4, 'Y');  // likely reuses or frees the old buffer
+  Request expected;
+  expected.add("INSERT INTO t VALUES(?, :n)",
+               {{"", Value::text("some text")}, {"n", Value::blob(std::string_view("\0\xff", 2))}});
+  expected.add("SELECT \"q\"");
+  EXPECT_EQ(*r, expected);
+}
+
+// Statements with many parameters cross the request's parameter blocks (8, 16 ... 1024): every
+// statement still sees exactly its own, including one bigger than any block.
+TEST(ParseRequest, ParametersAcrossBlocksStayWithTheirStatements) {
+  std::string body = "[";
+  std::vector<int> counts;
+  for (int i = 0; i < 700; ++i) {
+    counts.push_back(i % 7 == 3 ? 0 : 1 + i % 5);
+  }
+  counts[350] = 2500;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    body += (i > 0 ? ",[" : "[") + std::string("\"S") + std::to_string(i) + "\"";
+    for (int k = 0; k < counts[i]; ++k) {
+      body += "," + std::to_string(i * 10000 + static_cast<size_t>(k));
+    }
+    body += "]";
+  }
+  body += "]";
+  auto r = parse(body);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  ASSERT_EQ(r->statements().size(), counts.size());
+  for (size_t i = 0; i < counts.size(); ++i) {
+    const Statement& s = r->statements()[i];
+    ASSERT_EQ(s.sql, "S" + std::to_string(i));
+    ASSERT_EQ(s.params.size(), static_cast<size_t>(counts[i])) << i;
+    for (int k = 0; k < counts[i]; ++k) {
+      ASSERT_EQ(s.params[k].value, Value::integer(static_cast<int64_t>(i * 10000 + k))) << i;
+    }
+  }
+  // A copy holds the same statements in storage of its own; so does one assigned over another.
+  auto copy = std::make_unique<Request>(*r);
+  Request assigned = request_from_sql("SELECT 1");
+  assigned = *copy;
+  r = Result<Request>(Request());
+  EXPECT_EQ(*copy, assigned);
+  ASSERT_EQ(copy->statements().size(), counts.size());
+  EXPECT_EQ(copy->statements()[350].params[2499].value, Value::integer(3502499));
+  copy.reset();
+  EXPECT_EQ(assigned.statements()[699].sql, "S699");
+  EXPECT_EQ(assigned.statements()[699].params.size(), 5u);
+}
+
+// SQLite parses a text in place only when a NUL follows it (Connection::prepare reads that byte).
+TEST(Request, EveryStatementTextIsFollowedByANul) {
+  auto nul_after = [](const Request& r) {
+    for (const Statement& s : r.statements()) {
+      if (s.sql.data()[s.sql.size()] != '\0') {
+        return false;
+      }
+    }
+    return true;
+  };
+  auto parsed = parse(R"j(["SELECT 1", ["SELECT \"2\"", 1], "", ["SELECT ?", "x"]])j");
+  ASSERT_TRUE(parsed.is_ok());
+  EXPECT_TRUE(nul_after(*parsed));
+  auto decoded = decode_request(encode_request(*parsed));
+  ASSERT_TRUE(decoded.is_ok());
+  EXPECT_TRUE(nul_after(*decoded));
+  Request built = request_from_sql("SELECT 3");
+  built.add("", {{"", Value::integer(1)}});
+  built.append(*parsed);
+  built.set_sql(0, "SELECT 4");
+  EXPECT_TRUE(nul_after(built));
+  EXPECT_TRUE(nul_after(Request(built)));
+}
+
+TEST(Request, AppendAndSetSqlCopyWhatTheyAreGiven) {
+  Request a;
+  {
+    std::string sql = "INSERT INTO t VALUES(?)";
+    std::string text = "hello";
+    a.add(sql, {{"", Value::text(text)}});
+    sql.assign(sql.size(), '!');
+    text.assign(text.size(), '!');
+  }
+  Request b = request_from_sql("SELECT 1");
+  b.append(a);
+  b.append(b);
+  {
+    std::string rewritten = "SELECT 2";
+    b.set_sql(0, rewritten);
+    rewritten.assign(rewritten.size(), '!');
+  }
+  a = Request();
+  ASSERT_EQ(b.statements().size(), 4u);
+  EXPECT_EQ(b.statements()[0].sql, "SELECT 2");
+  EXPECT_EQ(b.statements()[1].sql, "INSERT INTO t VALUES(?)");
+  EXPECT_EQ(b.statements()[1].params[0].value, Value::text("hello"));
+  EXPECT_EQ(b.statements()[2].sql, "SELECT 1");
+  EXPECT_EQ(b.statements()[3].params[0].value, Value::text("hello"));
+  Request moved = std::move(b);
+  EXPECT_EQ(moved.statements()[3].params[0].value, Value::text("hello"));
+}
+
 TEST(RequestCodec, RoundTripsEveryValueType) {
   Request req;
-  Statement& s = req.statements.emplace_back();
-  s.sql = "INSERT INTO t VALUES(?, ?, ?, ?, ?, :n)";
-  s.params = {{"", Value::null()},       {"", Value::integer(INT64_MIN)},
-              {"", Value::real(-0.5)},   {"", Value::text(std::string("a\0b", 3))},
-              {"", Value::blob("\xff")}, {"n", Value::integer(INT64_MAX)}};
-  req.statements.emplace_back().sql = "";
+  req.add("INSERT INTO t VALUES(?, ?, ?, ?, ?, :n)",
+          {{"", Value::null()},
+           {"", Value::integer(INT64_MIN)},
+           {"", Value::real(-0.5)},
+           {"", Value::text(std::string_view("a\0b", 3))},
+           {"", Value::blob("\xff")},
+           {"n", Value::integer(INT64_MAX)}});
+  req.add("");
   std::string bytes = encode_request(req);
   auto back = decode_request(bytes);
   ASSERT_TRUE(back.is_ok()) << back.status().message();
+  // The decoded request views a copy of the encoding, not the encoding itself.
+  bytes.assign(bytes.size(), '\xee');
   EXPECT_EQ(*back, req);
 }
 
 TEST(RequestCodec, RejectsEveryTruncationAndTrailingByte) {
-  Request req = request_from_sql("SELECT 1");
-  req.statements[0].params.push_back({"x", Value::text("hello")});
+  Request req;
+  req.add("SELECT 1", {{"x", Value::text("hello")}});
   std::string bytes = encode_request(req);
   for (size_t n = 0; n < bytes.size(); ++n) {
     auto r = decode_request(bytes.substr(0, n));
@@ -174,8 +314,7 @@ TEST(CommandCodec, RoundTripsEveryFieldAndRejectsDamage) {
   command.transaction = true;
   command.rollback_on_error = true;
   command.db_timeout_ns = 1500000000;
-  command.request = request_from_sql("INSERT INTO t VALUES(1)");
-  command.request.statements[0].params.push_back({"", Value::real(-2.5)});
+  command.request.add("INSERT INTO t VALUES(1)", {{"", Value::real(-2.5)}});
   std::string bytes = encode_command(command);
   auto back = decode_command(bytes);
   ASSERT_TRUE(back.is_ok()) << back.status().message();
@@ -202,7 +341,7 @@ TEST(CommandCodec, CarriesALoadImage) {
   auto back = decode_command(encode_command(command));
   ASSERT_TRUE(back.is_ok()) << back.status().message();
   EXPECT_EQ(*back, command);
-  EXPECT_TRUE(back->request.statements.empty());
+  EXPECT_TRUE(back->request.statements().empty());
 }
 
 TEST(SqlText, NeedsAutocommitFindsLeadingKeywordsOfEveryStatement) {
