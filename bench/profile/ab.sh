@@ -31,6 +31,8 @@ run_workload() { # LABEL WORKLOAD
     insert) args=(-mode insert) ;;
     serial) args=(-mode insert -conns 1) ;;
     serial-query) args=(-mode query -level none -rows 10000 -conns 1) ;;
+    batch) args=(-mode batch -batch 1000 -conns 8) ;;
+    batch-param) args=(-mode batch -batch 1000 -param -conns 8) ;;
     *) echo "unknown workload $w" >&2; exit 2 ;;
   esac
   t0="$(cpu_ticks "$PID")"
