@@ -76,109 +76,76 @@ constexpr double kExactPowersOfTen[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
                                         1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                         1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-// A syntactically valid non-integral JSON number with at most 15 digits and a decimal exponent
-// within ±22 (what parameter values almost always look like): the digits are an integer below
-// 2^53 and the power of ten is exact, so one IEEE multiplication or division rounds correctly and
-// gives the same double as from_chars (Clinger's fast path). False for anything else, which then
-// takes from_chars.
-bool parse_short_decimal(std::string_view t, Value* out) {
-  size_t i = t[0] == '-' ? 1 : 0;
-  uint64_t mantissa = 0;
-  int digits = 0;
-  int fraction_digits = 0;
-  bool in_fraction = false;
-  for (; i < t.size(); ++i) {
-    char c = t[i];
-    if (c == '.') {
-      in_fraction = true;
-      continue;
-    }
-    if (c == 'e' || c == 'E') {
-      break;
-    }
-    if (++digits > 15) {
-      return false;
-    }
-    mantissa = mantissa * 10 + static_cast<uint64_t>(c - '0');
-    fraction_digits += in_fraction ? 1 : 0;
-  }
-  int exponent = 0;
-  if (i < t.size()) {  // the exponent part, already validated by the caller
-    ++i;
-    bool negative = t[i] == '-';
-    if (t[i] == '+' || t[i] == '-') {
-      ++i;
-    }
-    if (t.size() - i > 3) {
-      return false;
-    }
-    for (; i < t.size(); ++i) {
-      exponent = exponent * 10 + (t[i] - '0');
-    }
-    exponent = negative ? -exponent : exponent;
-  }
-  exponent -= fraction_digits;
-  if (exponent < -22 || exponent > 22) {
-    return false;
-  }
-  double d = static_cast<double>(mantissa);
-  d = exponent < 0 ? d / kExactPowersOfTen[-exponent] : d * kExactPowersOfTen[exponent];
-  *out = Value::real(t[0] == '-' ? -d : d);
-  return true;
-}
-
 // A JSON number token: INTEGER if it is an integer literal within int64 range, else REAL (as rqlite
-// binds json.Number values). False if the token is not a valid JSON number.
+// binds json.Number values). False if the token is not a valid JSON number. One pass validates the
+// token and gathers its digits. An integer of up to 18 digits fits int64 as gathered. A decimal of
+// up to 15 digits with a decimal exponent within ±22 (what parameter values almost always look
+// like) is an integer below 2^53 times an exact power of ten, so one IEEE multiplication or
+// division rounds correctly and gives the same double as from_chars (Clinger's fast path).
+// Anything else takes from_chars.
 bool parse_json_number(std::string_view t, Value* out) {
-  size_t i = 0;
-  auto digits = [&] {
-    size_t from = i;
-    while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
-      ++i;
+  const char* p = t.data();
+  const char* const end = p + t.size();
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  // Wraps past 19 digits (unsigned, so defined); only read when there are at most 18.
+  uint64_t mantissa = 0;
+  auto gather = [&] {
+    const char* from = p;
+    for (; p != end && is_digit(*p); ++p) {
+      mantissa = mantissa * 10 + static_cast<uint64_t>(*p - '0');
     }
-    return i - from;
+    return static_cast<size_t>(p - from);
   };
-  if (i < t.size() && t[i] == '-') {
-    ++i;
-  }
-  size_t int_start = i;
-  size_t int_digits = digits();
-  if (int_digits == 0 || (int_digits > 1 && t[int_start] == '0')) {
+  bool negative = p != end && *p == '-';
+  p += negative ? 1 : 0;
+  const char* int_start = p;
+  size_t int_digits = gather();
+  if (int_digits == 0 || (int_digits > 1 && *int_start == '0')) {
     return false;
   }
   bool integral = true;
-  if (i < t.size() && t[i] == '.') {
-    ++i;
+  size_t fraction_digits = 0;
+  if (p != end && *p == '.') {
+    ++p;
     integral = false;
-    if (digits() == 0) {
+    fraction_digits = gather();
+    if (fraction_digits == 0) {
       return false;
     }
   }
-  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
-    ++i;
+  int exponent = 0;
+  bool short_exponent = true;
+  if (p != end && (*p == 'e' || *p == 'E')) {
+    ++p;
     integral = false;
-    if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
-      ++i;
+    bool exponent_negative = p != end && *p == '-';
+    p += p != end && (*p == '+' || *p == '-') ? 1 : 0;
+    const char* from = p;
+    for (; p != end && is_digit(*p); ++p) {
+      exponent = p - from < 3 ? exponent * 10 + (*p - '0') : exponent;
     }
-    if (digits() == 0) {
+    if (p == from) {
       return false;
     }
+    short_exponent = p - from <= 3;
+    exponent = exponent_negative ? -exponent : exponent;
   }
-  if (i != t.size()) {
+  if (p != end) {
     return false;
   }
-  if (!integral && parse_short_decimal(t, out)) {
+  if (integral && int_digits <= 18) {
+    int64_t v = static_cast<int64_t>(mantissa);
+    *out = Value::integer(negative ? -v : v);
     return true;
   }
-  const char* end = t.data() + t.size();
-  if (integral && int_digits <= 18) {
-    // Fits in int64 for sure: skip from_chars.
-    int64_t v = 0;
-    for (size_t k = int_start; k < int_start + int_digits; ++k) {
-      v = v * 10 + (t[k] - '0');
+  if (!integral && int_digits + fraction_digits <= 15 && short_exponent) {
+    int e10 = exponent - static_cast<int>(fraction_digits);
+    if (e10 >= -22 && e10 <= 22) {
+      double d = static_cast<double>(mantissa);
+      d = e10 < 0 ? d / kExactPowersOfTen[-e10] : d * kExactPowersOfTen[e10];
+      *out = Value::real(negative ? -d : d);
+      return true;
     }
-    *out = Value::integer(t[0] == '-' ? -v : v);
-    return true;
   }
   if (integral) {
     int64_t v = 0;
@@ -289,13 +256,12 @@ Status BodyParser::parse_document(od::document& doc, bool allow_empty) {
   if (type != od::json_type::array) {
     return shape_error(original_, "invalid request");
   }
+  // No count_elements() to size the statement array first: it is a second pass over the whole
+  // body, dearer than the array's growth.
   od::array array;
-  size_t count = 0;
-  if (doc.get_array().get(array) != simdjson::SUCCESS ||
-      array.count_elements().get(count) != simdjson::SUCCESS) {
+  if (doc.get_array().get(array) != simdjson::SUCCESS) {
     return invalid_json();
   }
-  out_->reserve_statements(count);
   for (auto element_result : array) {
     od::value element;
     od::json_type element_type;
