@@ -11,6 +11,7 @@
 #include <memory>
 #include <new>
 #include <type_traits>
+#include <utility>
 
 namespace uq::sql {
 namespace {
@@ -492,6 +493,21 @@ Request request_from_sql(std::string_view sql) {
   Request request;
   request.add(sql);
   return request;
+}
+
+Request& Request::operator=(Request&& other) noexcept {
+  if (this != &other) {
+    statements_ = std::exchange(other.statements_, {});
+    // The raw cursor into the newest parameter block goes with the block: left behind, the source
+    // would add its next parameters into memory it no longer owns.
+    params_ = std::exchange(other.params_, nullptr);
+    params_used_ = std::exchange(other.params_used_, 0);
+    params_capacity_ = std::exchange(other.params_capacity_, 0);
+    open_params_ = std::exchange(other.open_params_, 0);
+    first_block_ = std::move(other.first_block_);
+    blocks_ = std::exchange(other.blocks_, {});
+  }
+  return *this;
 }
 
 Request& Request::operator=(const Request& other) {

@@ -269,8 +269,22 @@ TEST(Request, AppendAndSetSqlCopyWhatTheyAreGiven) {
   EXPECT_EQ(b.statements()[1].params[0].value, Value::text("hello"));
   EXPECT_EQ(b.statements()[2].sql, "SELECT 1");
   EXPECT_EQ(b.statements()[3].params[0].value, Value::text("hello"));
-  Request moved = std::move(b);
-  EXPECT_EQ(moved.statements()[3].params[0].value, Value::text("hello"));
+  auto moved = std::make_unique<Request>(std::move(b));
+  EXPECT_EQ(moved->statements()[3].params[0].value, Value::text("hello"));
+  // The moved-from request is empty and takes new statements into storage of its own, not into
+  // the blocks that left with the move (freed here before it is read).
+  EXPECT_TRUE(b.statements().empty());  // NOLINT(bugprone-use-after-move)
+  b.add("SELECT ?", {{"", Value::text("other")}});
+  b.add("SELECT ?", {{"", Value::integer(7)}});
+  moved.reset();
+  std::vector<std::string> reuse(64, std::string(500, 'x'));
+  Request assigned;
+  assigned = std::move(b);
+  EXPECT_TRUE(b.statements().empty());  // NOLINT(bugprone-use-after-move)
+  b.add("SELECT ?", {{"", Value::text("third")}});
+  EXPECT_EQ(assigned.statements()[0].params[0].value, Value::text("other"));
+  EXPECT_EQ(assigned.statements()[1].params[0].value, Value::integer(7));
+  EXPECT_EQ(b.statements()[0].params[0].value, Value::text("third"));
 }
 
 TEST(RequestCodec, RoundTripsEveryValueType) {
