@@ -202,6 +202,16 @@ size_t decode_hex_blob(std::string_view s, char* out) {
   return hex.size() / 2;
 }
 
+// A value's raw token (simdjson's raw_json_token()) runs up to the next structural character, so
+// it carries any JSON whitespace that follows the value.
+std::string_view without_trailing_space(std::string_view token) {
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
+                            token.back() == '\t')) {
+    token.remove_suffix(1);
+  }
+  return token;
+}
+
 const char* json_type_name(od::json_type t) {
   switch (t) {
     case od::json_type::array:
@@ -350,11 +360,7 @@ Status BodyParser::parse_named(od::value v) {
 }
 
 Status BodyParser::parse_string(od::value v, std::string_view* out) {
-  std::string_view token = v.raw_json_token();  // the quoted string and any whitespace after it
-  while (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
-         token.back() == '\t') {
-    token.remove_suffix(1);
-  }
+  std::string_view token = without_trailing_space(v.raw_json_token());  // the quoted string
   // Stage 1 has already checked the whole body's UTF-8 and that no string holds a raw control
   // character, so a string without a backslash is its bytes between the quotes.
   // Either way a NUL goes where the closing quote was or before it (Statement::sql's guarantee).
@@ -411,12 +417,7 @@ Status BodyParser::parse_scalar_or_blob(od::value v, od::json_type t, Value* out
 }
 
 Status BodyParser::parse_number(od::value v, Value* out) {
-  std::string_view token = v.raw_json_token();
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
-                            token.back() == '\t')) {
-    token.remove_suffix(1);
-  }
-  if (!parse_json_number(token, out)) {
+  if (!parse_json_number(without_trailing_space(v.raw_json_token()), out)) {
     return invalid_json();
   }
   return Status::ok();
@@ -578,37 +579,38 @@ void Request::append(const Request& other) {
     }
   }
   char* at = bytes == 0 ? nullptr : own(bytes);
-  auto copy_sql = [&at](std::string_view s) {
-    std::memcpy(at, s.data(), s.size());
-    at[s.size()] = '\0';
-    std::string_view copied(at, s.size());
-    at += s.size() + 1;
-    return copied;
-  };
-  auto copy = [&at](std::string_view s) {
-    if (s.empty()) {
+  // A statement's text is followed by a NUL (Statement::sql's guarantee); other bytes are not.
+  auto copy = [&at](std::string_view s, bool nul) {
+    if (s.empty() && !nul) {
       return std::string_view();
     }
-    std::memcpy(at, s.data(), s.size());
+    if (!s.empty()) {  // memcpy from an empty view's null data() is undefined
+      std::memcpy(at, s.data(), s.size());
+    }
     std::string_view copied(at, s.size());
     at += s.size();
+    if (nul) {
+      *at++ = '\0';
+    }
     return copied;
   };
   statements_.reserve(statements_.size() + other.statements_.size());
   for (const Statement& statement : other.statements_) {
     for (const Param& param : statement.params) {
       Param& added = add_param();
-      added.name = copy(param.name);
+      added.name = copy(param.name, false);
       added.value = param.value;
-      added.value.bytes = copy(param.value.bytes);
+      added.value.bytes = copy(param.value.bytes, false);
     }
-    end_statement(copy_sql(statement.sql));
+    end_statement(copy(statement.sql, true));
   }
 }
 
 void Request::set_sql(size_t i, std::string_view sql) {
   char* at = own(sql.size() + 1);
-  std::memcpy(at, sql.data(), sql.size());
+  if (!sql.empty()) {  // memcpy from an empty view's null data() is undefined
+    std::memcpy(at, sql.data(), sql.size());
+  }
   at[sql.size()] = '\0';
   statements_[i].sql = std::string_view(at, sql.size());
 }

@@ -241,6 +241,8 @@ TEST(Request, EveryStatementTextIsFollowedByANul) {
   built.add("", {{"", Value::integer(1)}});
   built.append(*parsed);
   built.set_sql(0, "SELECT 4");
+  built.add(std::string_view(), {{std::string_view(), Value::blob(std::string_view())}});
+  built.set_sql(1, std::string_view());
   EXPECT_TRUE(nul_after(built));
   EXPECT_TRUE(nul_after(Request(built)));
 }
